@@ -4,6 +4,7 @@ from xindai.kernel.clock import Clock, FixedClock, SystemClock
 from xindai.kernel.errors import (
     ConflictError,
     DomainError,
+    DuplicateKeyError,
     InvariantViolation,
     NotFoundError,
     ValidationError,
@@ -15,6 +16,7 @@ __all__ = [
     "Clock",
     "ConflictError",
     "DomainError",
+    "DuplicateKeyError",
     "Finding",
     "FixedClock",
     "InvariantViolation",

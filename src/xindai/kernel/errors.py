@@ -39,3 +39,9 @@ class InvariantViolation(DomainError, AssertionError):
     """An internal invariant does not hold (an unbalanced journal entry, a lost fen). Severity one."""
 
     code = "invariant"
+
+
+class DuplicateKeyError(ConflictError):
+    """A unique key (an idempotency key) was inserted twice concurrently; retry to read the first."""
+
+    code = "duplicate_key"

@@ -1,0 +1,333 @@
+"""Repositories over one SQLAlchemy connection (inside the unit of work's transaction).
+
+``LoanRepository`` maps the ``Loan`` aggregate to a loan row plus its instalment rows and keeps the
+derived columns (balances, bucket, next due date) in step on every save. ``JournalRepository``
+appends balanced entries (lines batched). ``IdempotencyRepository`` remembers the first result of
+every money command by its key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, func, insert, select, update
+
+from xindai.accounting.journal import JournalEntry, Line
+from xindai.kernel.errors import NotFoundError
+from xindai.servicing.loan import InstallmentState, Loan, LoanStatus
+from xindai.store.tables import (
+    idempotency_keys,
+    installments,
+    journal_entries,
+    journal_lines,
+    loans,
+)
+
+_INST_FIELDS = (
+    "period",
+    "start_date",
+    "due_date",
+    "principal",
+    "interest",
+    "fee",
+    "accrued_interest",
+    "fee_recognised",
+    "late_fee",
+    "prepayment_fee",
+    "paid_principal",
+    "paid_interest",
+    "paid_fee",
+)
+_LOAN_STATE_FIELDS = (
+    "status",
+    "disbursed",
+    "cursor",
+    "anchor_date",
+    "anchor_accrued",
+    "penalty_charged",
+    "penalty_paid",
+    "penalty_carry",
+    "suspense",
+    "written_off_principal",
+    "written_off_interest",
+    "written_off_fee",
+    "written_off_penalty",
+    "recovered",
+    "dpd",
+    "processed_through",
+    "closed_on",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def loan_row(loan: Loan) -> dict[str, Any]:
+    """The loan row (state and derived columns) for ``loan``."""
+    row: dict[str, Any] = {f: getattr(loan, f) for f in _LOAN_STATE_FIELDS}
+    row["status"] = loan.status.value
+    current = loan.current_installment()
+    on = loan.processed_through or loan.start_date
+    row.update(
+        bucket=loan.bucket.value,
+        next_due_date=current.due_date if current else None,
+        oldest_unpaid_due=loan.oldest_unpaid_due(on),
+        principal_outstanding=loan.principal_outstanding,
+        interest_receivable=loan.interest_receivable,
+        fee_receivable=loan.fee_receivable,
+        penalty_receivable=loan.penalty_receivable,
+    )
+    return row
+
+
+def _loan_from(row: RowMapping, inst_rows: Iterable[RowMapping]) -> Loan:
+    loan = Loan(
+        id=row["id"],
+        number=row["number"],
+        product_code=row["product_code"],
+        currency=row["currency"],
+        annual_rate=Decimal(row["annual_rate"]),
+        method=row["method"],
+        term=row["term"],
+        start_date=row["start_date"],
+        line_amount=row["line_amount"],
+        first_due_date=row["first_due_date"],
+        version=row["version"],
+    )
+    for f in _LOAN_STATE_FIELDS:
+        setattr(loan, f, row[f])
+    loan.status = LoanStatus(row["status"])
+    loan.installments = [
+        InstallmentState(**{f: r[f] for f in _INST_FIELDS})
+        for r in sorted(inst_rows, key=lambda r: r["period"])
+    ]
+    return loan
+
+
+class LoanRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._for_update = conn.dialect.name == "postgresql"
+
+    def add(self, loan: Loan, *, uuid: str, borrower_ref: str | None = None) -> int:
+        """Insert a new loan (and any instalments); return its integer id."""
+        row = {
+            "uuid": uuid,
+            "number": loan.number,
+            "product_code": loan.product_code,
+            "currency": loan.currency,
+            "annual_rate": str(loan.annual_rate),
+            "method": loan.method,
+            "term": loan.term,
+            "start_date": loan.start_date,
+            "first_due_date": loan.first_due_date,
+            "line_amount": loan.line_amount,
+            "version": 0,
+            "borrower_ref": borrower_ref,
+            "created_at": _now(),
+            **loan_row(loan),
+        }
+        loan_id = self.conn.execute(insert(loans).returning(loans.c.id), row).scalar_one()
+        loan.id = loan_id
+        self._write_installments([loan])
+        return int(loan_id)
+
+    def get(self, loan_id: int, *, lock: bool = False) -> Loan:
+        stmt = select(loans).where(loans.c.id == loan_id)
+        if lock and self._for_update:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFoundError(f"loan {loan_id} not found")
+        inst = self.conn.execute(
+            select(installments).where(installments.c.loan_id == loan_id)
+        ).mappings()
+        return _loan_from(row, inst)
+
+    def id_for(self, ref: str) -> int:
+        """Resolve a loan reference: integer id, UUID or loan number."""
+        col = loans.c.uuid if len(ref) == 36 else loans.c.number
+        if ref.isdigit():
+            return int(ref)
+        found = self.conn.execute(select(loans.c.id).where(col == ref)).scalar()
+        if found is None:
+            raise NotFoundError(f"loan {ref} not found")
+        return int(found)
+
+    def uuid_of(self, loan_id: int) -> str:
+        return str(
+            self.conn.execute(select(loans.c.uuid).where(loans.c.id == loan_id)).scalar_one()
+        )
+
+    def get_many(self, ids: Sequence[int]) -> list[Loan]:
+        if not ids:
+            return []
+        rows = (
+            self.conn.execute(select(loans).where(loans.c.id.in_(ids)).order_by(loans.c.id))
+            .mappings()
+            .all()
+        )
+        by_loan: dict[int, list[RowMapping]] = {i: [] for i in ids}
+        for r in self.conn.execute(
+            select(installments).where(installments.c.loan_id.in_(ids))
+        ).mappings():
+            by_loan[r["loan_id"]].append(r)
+        return [_loan_from(r, by_loan[r["id"]]) for r in rows]
+
+    def save(self, loan: Loan) -> None:
+        self.save_many([loan])
+
+    def save_many(self, batch: Sequence[Loan]) -> None:
+        """Write state, derived columns and instalments of every loan in ``batch``."""
+        if not batch:
+            return
+        params = []
+        for loan in batch:
+            row = loan_row(loan)
+            row = {f"v_{k}": v for k, v in row.items()}
+            row["b_id"] = loan.id
+            params.append(row)
+            loan.version += 1
+        values = {k[2:]: bindparam(k) for k in params[0] if k.startswith("v_")}
+        values["version"] = loans.c.version + 1
+        self.conn.execute(
+            update(loans).where(loans.c.id == bindparam("b_id")).values(values), params
+        )
+        self.conn.execute(
+            delete(installments).where(installments.c.loan_id.in_([x.id for x in batch]))
+        )
+        self._write_installments(batch)
+
+    def _write_installments(self, batch: Sequence[Loan]) -> None:
+        rows = [
+            {"loan_id": loan.id, **{f: getattr(i, f) for f in _INST_FIELDS}}
+            for loan in batch
+            for i in loan.installments
+        ]
+        if rows:
+            self.conn.execute(insert(installments), rows)
+
+
+class JournalRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, entries: Sequence[JournalEntry]) -> list[int]:
+        """Persist balanced entries and their lines; return the entry ids in order."""
+        if not entries:
+            return []
+        now = _now()
+        rows = [
+            {
+                "business_date": e.business_date,
+                "kind": e.kind,
+                "loan_id": e.loan_id,
+                "memo": e.memo,
+                "created_at": now,
+            }
+            for e in entries
+        ]
+        if len(rows) == 1:
+            ids = [
+                self.conn.execute(
+                    insert(journal_entries).returning(journal_entries.c.id), rows[0]
+                ).scalar_one()
+            ]
+        else:
+            result = self.conn.execute(
+                insert(journal_entries).returning(
+                    journal_entries.c.id, sort_by_parameter_order=True
+                ),
+                rows,
+            )
+            ids = [r[0] for r in result]
+        lines = [
+            {"entry_id": eid, "account": ln.account, "loan_id": ln.loan_id, "amount": ln.amount}
+            for eid, e in zip(ids, entries, strict=True)
+            for ln in e.lines
+        ]
+        self.conn.execute(insert(journal_lines), lines)
+        return [int(i) for i in ids]
+
+    def add_lines(self, entry: JournalEntry) -> int:
+        return self.add([entry])[0]
+
+    def lines(self, loan_id: int | None = None) -> list[Line]:
+        stmt = select(journal_lines.c.account, journal_lines.c.amount, journal_lines.c.loan_id)
+        if loan_id is not None:
+            stmt = stmt.where(journal_lines.c.loan_id == loan_id)
+        return [Line(r.account, int(r.amount), r.loan_id) for r in self.conn.execute(stmt)]
+
+    def trial_balance(self) -> dict[str, int]:
+        stmt = select(journal_lines.c.account, func.sum(journal_lines.c.amount)).group_by(
+            journal_lines.c.account
+        )
+        return {a: int(s) for a, s in self.conn.execute(stmt)}
+
+    def loan_balances(self) -> dict[int, dict[str, int]]:
+        """Per loan, the sum of its postings per sub-ledger account (natural sign)."""
+        stmt = (
+            select(
+                journal_lines.c.loan_id, journal_lines.c.account, func.sum(journal_lines.c.amount)
+            )
+            .where(journal_lines.c.loan_id.is_not(None))
+            .group_by(journal_lines.c.loan_id, journal_lines.c.account)
+        )
+        out: dict[int, dict[str, int]] = {}
+        for loan_id, acct, total in self.conn.execute(stmt):
+            sign = -1 if acct == "suspense" else 1
+            out.setdefault(int(loan_id), {})[acct] = sign * int(total)
+        return out
+
+    def entries_for(self, loan_id: int) -> list[dict[str, Any]]:
+        stmt = (
+            select(
+                journal_entries.c.id,
+                journal_entries.c.business_date,
+                journal_entries.c.kind,
+                journal_lines.c.account,
+                journal_lines.c.amount,
+            )
+            .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.id)
+            .where(and_(journal_lines.c.loan_id == loan_id))
+            .order_by(journal_entries.c.id, journal_lines.c.id)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+
+class IdempotencyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = (
+            self.conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        result: dict[str, Any] = json.loads(row["result"])
+        result["_command"] = row["command"]
+        return result
+
+    def put(self, key: str, command: str, loan_id: int | None, result: dict[str, Any]) -> None:
+        self.conn.execute(
+            insert(idempotency_keys),
+            {
+                "key": key,
+                "command": command,
+                "loan_id": loan_id,
+                "result": json.dumps(result, default=str),
+                "created_at": _now(),
+            },
+        )
+
+
+def today_or(d: date | None) -> date:
+    return d or datetime.now(UTC).date()

@@ -1,0 +1,158 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations under ``migrations/`` create them.
+
+Money columns are BIGINT fen; rates are strings holding the exact Decimal; business dates are DATE.
+Loans have an integer surrogate key (compact journal lines, range-chunked end of day) and a UUID
+for the outside world. Columns marked *derived* are caches of the aggregate, rewritten on every save
+and used by queries and by the end-of-day fast path to select loans.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+loans = Table(
+    "loans",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("product_code", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("annual_rate", String(32), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("term", Integer, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("first_due_date", Date),
+    Column("line_amount", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("disbursed", BigInteger, nullable=False, default=0),
+    Column("cursor", Integer, nullable=False, default=1),
+    Column("anchor_date", Date),
+    Column("anchor_accrued", BigInteger, nullable=False, default=0),
+    Column("penalty_charged", BigInteger, nullable=False, default=0),
+    Column("penalty_paid", BigInteger, nullable=False, default=0),
+    Column("penalty_carry", BigInteger, nullable=False, default=0),
+    Column("suspense", BigInteger, nullable=False, default=0),
+    Column("written_off_principal", BigInteger, nullable=False, default=0),
+    Column("written_off_interest", BigInteger, nullable=False, default=0),
+    Column("written_off_fee", BigInteger, nullable=False, default=0),
+    Column("written_off_penalty", BigInteger, nullable=False, default=0),
+    Column("recovered", BigInteger, nullable=False, default=0),
+    Column("dpd", Integer, nullable=False, default=0),
+    Column("processed_through", Date),
+    Column("closed_on", Date),
+    Column("version", Integer, nullable=False, default=0),
+    # derived caches
+    Column("bucket", String(4), nullable=False, default="M0"),
+    Column("next_due_date", Date),
+    Column("oldest_unpaid_due", Date),
+    Column("principal_outstanding", BigInteger, nullable=False, default=0),
+    Column("interest_receivable", BigInteger, nullable=False, default=0),
+    Column("fee_receivable", BigInteger, nullable=False, default=0),
+    Column("penalty_receivable", BigInteger, nullable=False, default=0),
+    Column("borrower_ref", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+installments = Table(
+    "installments",
+    metadata,
+    Column("loan_id", Integer, ForeignKey("loans.id"), primary_key=True),
+    Column("period", Integer, primary_key=True),
+    Column("start_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("interest", BigInteger, nullable=False),
+    Column("fee", BigInteger, nullable=False),
+    Column("accrued_interest", BigInteger, nullable=False, default=0),
+    Column("fee_recognised", Boolean, nullable=False, default=False),
+    Column("late_fee", BigInteger, nullable=False, default=0),
+    Column("prepayment_fee", BigInteger, nullable=False, default=0),
+    Column("paid_principal", BigInteger, nullable=False, default=0),
+    Column("paid_interest", BigInteger, nullable=False, default=0),
+    Column("paid_fee", BigInteger, nullable=False, default=0),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("business_date", Date, nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("loan_id", Integer, ForeignKey("loans.id")),
+    Column("memo", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+journal_lines = Table(
+    "journal_lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", Integer, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("account", String(40), nullable=False),
+    Column("loan_id", Integer),
+    Column("amount", BigInteger, nullable=False),
+    Index("ix_journal_lines_loan_account", "loan_id", "account"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("command", String(32), nullable=False),
+    Column("loan_id", Integer),
+    Column("result", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+quotes = Table(
+    "quotes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("product_code", String(64)),
+    Column("request", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("accepted_loan_id", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+eod_runs = Table(
+    "eod_runs",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("chunk_size", Integer, nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+eod_chunks = Table(
+    "eod_chunks",
+    metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("chunk_no", Integer, primary_key=True),
+    Column("first_id", Integer, nullable=False),
+    Column("last_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("loans", Integer, nullable=False, default=0),
+    Column("worker", String(64)),
+    Column("done_at", DateTime(timezone=True)),
+)
+
+Index("ix_eod_chunks_pending", eod_chunks.c.business_date, eod_chunks.c.status)
