@@ -1,0 +1,137 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS): the one byte form of a JSON value that is signed.
+
+Rules implemented (RFC 8785 §3.2):
+
+* no whitespace; object members sorted by their names compared as **UTF-16 code units**
+  (so "\\U0001F600" sorts before "\\uFB33", unlike a code-point sort);
+* strings: UTF-8, escaping only ``"``, ``\\``, and control characters below U+0020 — the five
+  short forms ``\\b \\t \\n \\f \\r`` and ``\\u00xx`` (lower-case hex) for the rest; lone
+  surrogates are refused;
+* numbers: the ECMAScript ``Number.prototype.toString`` form of the IEEE 754 double (shortest
+  round-tripping digits, exponent only below 1e-6 or from 1e21, ``-0`` written ``0``); NaN and
+  infinities are refused. Python integers are accepted only when a double represents them
+  exactly (``|n| <= 2**53``), because a verifier in another language would otherwise read a
+  different number than the one signed;
+* literals ``true``, ``false``, ``null``.
+
+Bad input raises ``ValidationError`` naming the JSON path of the offending value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from xindai.kernel import ValidationError
+
+MAX_SAFE_INTEGER = 2**53
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def canonicalize(value: object) -> bytes:
+    """The RFC 8785 canonical UTF-8 bytes of ``value`` (dict / list / str / int / float / bool / None)."""
+    parts: list[str] = []
+    _emit(value, parts, "$")
+    return "".join(parts).encode("utf-8")
+
+
+def _utf16_key(name: str) -> bytes:
+    # Big-endian UTF-16 bytes compare exactly like sequences of UTF-16 code units.
+    return name.encode("utf-16-be")
+
+
+def _emit(value: object, out: list[str], path: str) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(serialize_string(value, path))
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValidationError(path, "integer outside the exactly representable range ±2**53")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(serialize_number(value, path))
+    elif isinstance(value, Mapping):
+        out.append("{")
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValidationError(path, f"object key {k!r} is not a string")
+            items.append((k, v))
+        items.sort(key=lambda kv: _utf16_key(kv[0]))
+        for i, (k, v) in enumerate(items):
+            if i:
+                out.append(",")
+            out.append(serialize_string(k, path))
+            out.append(":")
+            _emit(v, out, f"{path}.{k}")
+        out.append("}")
+    elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _emit(v, out, f"{path}[{i}]")
+        out.append("]")
+    else:
+        raise ValidationError(path, f"{type(value).__name__} is not a JSON value")
+
+
+def serialize_string(s: str, path: str = "$") -> str:
+    """A JSON string literal in JCS form."""
+    out = ['"']
+    for ch in s:
+        esc = _SHORT_ESCAPES.get(ch)
+        if esc is not None:
+            out.append(esc)
+        elif ch < " ":
+            out.append(f"\\u{ord(ch):04x}")
+        elif "\ud800" <= ch <= "\udfff":
+            raise ValidationError(path, "string contains a lone UTF-16 surrogate")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def serialize_number(x: float, path: str = "$") -> str:
+    """ECMAScript Number::toString of a double (RFC 8785 §3.2.2.3)."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValidationError(path, "NaN and Infinity are not JSON numbers")
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    # repr gives the shortest digits that round-trip, as ECMAScript requires; take them apart.
+    mantissa, _, exp_part = repr(abs(x)).partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # n is the decimal exponent such that value = 0.d1d2... × 10**n
+    n = len(int_part) + (int(exp_part) if exp_part else 0)
+    if int_part == "0":
+        stripped = frac_part.lstrip("0")
+        n = -(len(frac_part) - len(stripped)) + (int(exp_part) if exp_part else 0)
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    exp = f"e+{e}" if e >= 0 else f"e-{-e}"
+    if k == 1:
+        return sign + digits + exp
+    return sign + digits[0] + "." + digits[1:] + exp
