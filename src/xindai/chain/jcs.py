@@ -10,8 +10,9 @@ Rules implemented (RFC 8785 §3.2):
 * numbers: the ECMAScript ``Number.prototype.toString`` form of the IEEE 754 double (shortest
   round-tripping digits, exponent only below 1e-6 or from 1e21, ``-0`` written ``0``); NaN and
   infinities are refused. Python integers are accepted only when a double represents them
-  exactly (``|n| <= 2**53``), because a verifier in another language would otherwise read a
-  different number than the one signed;
+  exactly: always for ``|n| <= 2**53``; beyond that they are written in the double's ES6 form
+  and refused if that text reads back as a different number (``2**53 + 1``), because the signer's
+  value would otherwise change silently;
 * literals ``true``, ``false``, ``null``.
 
 Bad input raises ``ValidationError`` naming the JSON path of the offending value.
@@ -19,6 +20,7 @@ Bad input raises ``ValidationError`` naming the JSON path of the offending value
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 
@@ -58,9 +60,18 @@ def _emit(value: object, out: list[str], path: str) -> None:
     elif isinstance(value, str):
         out.append(serialize_string(value, path))
     elif isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ValidationError(path, "integer outside the exactly representable range ±2**53")
-        out.append(str(value))
+        if abs(value) <= MAX_SAFE_INTEGER:
+            out.append(str(value))
+        else:
+            # Beyond 2**53 a double cannot hold every integer: emit the double's ES6 form, but only
+            # if reading that text back gives the same number (else the signer's value changed).
+            try:
+                text = serialize_number(float(value), path)
+            except OverflowError:
+                text = ""
+            if not text or json.loads(text) != value:
+                raise ValidationError(path, "integer not exactly representable as an IEEE double")
+            out.append(text)
     elif isinstance(value, float):
         out.append(serialize_number(value, path))
     elif isinstance(value, Mapping):
