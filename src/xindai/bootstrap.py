@@ -49,3 +49,61 @@ def upgrade_database(database_url: str | None = None) -> str | None:
     url = database_url or Settings.from_env().database_url
     migrate.upgrade(url)
     return migrate.current(url)
+
+
+def _eod_worker(database_url: str, day_iso: str, worker: str, chunk_size: int) -> dict[str, object]:
+    from datetime import date
+
+    from xindai.app.eod import run_eod
+
+    platform = bootstrap(database_url=database_url)
+    try:
+        return run_eod(
+            platform.uow,
+            platform.products,
+            date.fromisoformat(day_iso),
+            chunk_size=chunk_size,
+            worker=worker,
+        ).as_dict()
+    finally:
+        platform.close()
+
+
+def run_eod_parallel(
+    database_url: str, day: object, *, workers: int, chunk_size: int
+) -> dict[str, object]:
+    """End of day with ``workers`` processes sharing the chunks (``FOR UPDATE SKIP LOCKED``)."""
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from datetime import date
+    from multiprocessing import get_context
+
+    from xindai.app.eod import eod_status
+
+    assert isinstance(day, date)
+    started = time.perf_counter()
+    platform = bootstrap(database_url=database_url)
+    try:
+        with platform.uow() as uow:
+            uow.eod.plan(day, chunk_size)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [
+                pool.submit(
+                    _eod_worker, database_url, day.isoformat(), f"worker-{n + 1}", chunk_size
+                )
+                for n in range(workers)
+            ]
+            results = [f.result() for f in futures]
+        status = eod_status(platform.uow, day)
+    finally:
+        platform.close()
+    seconds = time.perf_counter() - started
+    loans = sum(int(str(r["loans"])) for r in results)
+    return {
+        **status,
+        "workers": workers,
+        "loans": loans,
+        "per_worker": results,
+        "seconds": round(seconds, 3),
+        "loans_per_second": round(loans / seconds, 1) if seconds else 0.0,
+    }

@@ -1,1 +1,1 @@
-"""api."""
+"""HTTP API (FastAPI): app factory, routers per resource, one error → status mapping."""

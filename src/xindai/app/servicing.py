@@ -209,7 +209,7 @@ def write_off(
     uow_factory: UnitOfWorkFactory, products: Products, loan_ref: str, on: date, key: str
 ) -> dict[str, Any]:
     def act(loan: Loan, product: LoanProduct) -> tuple[dict[str, Any], list[JournalEntry]]:
-        entry = lifecycle.write_off(loan, on)
+        entry = lifecycle.write_off(loan, product, on)
         total = sum(ln.amount for ln in entry.lines if ln.account == "write_off_expense")
         return {"written_off": format_yuan(total)}, [entry]
 
@@ -223,6 +223,16 @@ def show_loan(uow_factory: UnitOfWorkFactory, loan_ref: str) -> dict[str, Any]:
         loan_id = uow.loans.id_for(loan_ref)
         loan = uow.loans.get(loan_id)
         return loan_view(loan, uow.loans.uuid_of(loan_id))
+
+
+def amount_due(loan: Loan) -> int:
+    """What the borrower owes today: penalty plus everything due and unpaid, less cash held."""
+    on = loan.processed_through or loan.start_date
+    due = sum(
+        i.payable_fee + (i.accrued_interest - i.paid_interest) + i.unpaid_principal
+        for i in loan.due_installments(on)
+    )
+    return max(0, due + loan.penalty_receivable - loan.suspense)
 
 
 def loan_view(loan: Loan, uuid: str) -> dict[str, Any]:
@@ -245,6 +255,7 @@ def loan_view(loan: Loan, uuid: str) -> dict[str, Any]:
         "processed_through": loan.processed_through.isoformat() if loan.processed_through else None,
         "closed_on": loan.closed_on.isoformat() if loan.closed_on else None,
         "balances": {k: format_yuan(v) for k, v in loan.balances().items()},
+        "due_now": format_yuan(amount_due(loan)),
         "schedule": [
             {
                 "period": i.period,

@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``xindai`` command line (Typer + Rich)."""

@@ -298,7 +298,7 @@ def run_day(loan: Loan, product: LoanProduct, day: date) -> JournalEntry | None:
     _refresh_delinquency(loan, product, day)
     # 4. write-off at the product's DPD
     if loan.dpd >= product.write_off_dpd:
-        lines += _write_off_lines(loan)
+        lines += _write_off(loan, product, day)
     else:
         lines += _close_if_settled(loan, day)
     loan.processed_through = day
@@ -479,15 +479,41 @@ def _close_if_settled(loan: Loan, on: date) -> list[Line]:
 # write-off
 
 
-def _write_off_lines(loan: Loan) -> list[Line]:
+def _absorb_suspense(loan: Loan, product: LoanProduct, on: date) -> list[Line]:
+    """Before a write-off, cash held for the borrower pays what it can: what is due, this
+    period's accrued interest, then principal — so the loss written off is only what is unpaid."""
+    if not loan.suspense:
+        return []
     lid = loan.id
-    lines: list[Line] = []
-    if loan.suspense:
-        # cash held for the borrower reduces the loss before anything is written off
-        lines.append(debit("suspense", loan.suspense, lid))
-        lines.append(credit("principal_receivable", loan.suspense, lid))
-        _take_principal(loan, loan.suspense)
-        loan.suspense = 0
+    due = _apply(loan, product, on, loan.suspense)
+    left = due.suspense
+    inst = loan.current_installment()
+    interest = 0
+    if left and inst is not None:
+        interest = min(left, inst.accrued_interest - inst.paid_interest)
+        inst.paid_interest += interest
+        left -= interest
+    principal = min(left, loan.principal_outstanding)
+    _take_principal(loan, principal)
+    left -= principal
+    used = loan.suspense - left
+    loan.suspense = left
+    paid = Allocation(
+        penalty=due.penalty,
+        fee=due.fee,
+        interest=due.interest + interest,
+        principal=due.principal + principal,
+    )
+    return [debit("suspense", used, lid), *_credit_lines(lid, paid)]
+
+
+def _write_off(loan: Loan, product: LoanProduct, on: date) -> list[Line]:
+    """Write off whatever the borrower still owes after cash held for them is used."""
+    lines = _absorb_suspense(loan, product, on)
+    lines += _close_if_settled(loan, on)
+    if loan.status is not LoanStatus.ACTIVE:
+        return lines
+    lid = loan.id
     parts = {
         "principal_receivable": loan.principal_outstanding,
         "interest_receivable": loan.interest_receivable,
@@ -518,7 +544,7 @@ def _take_principal(loan: Loan, amount: int) -> None:
     assert amount == 0, "suspense exceeded the principal outstanding"
 
 
-def write_off(loan: Loan, on: date) -> JournalEntry:
+def write_off(loan: Loan, product: LoanProduct, on: date) -> JournalEntry:
     """Write the loan off now (an operator decision, before the product's automatic DPD)."""
     if loan.status is not LoanStatus.ACTIVE:
         raise ConflictError(
@@ -526,7 +552,7 @@ def write_off(loan: Loan, on: date) -> JournalEntry:
         )
     if loan.processed_through != on:
         raise ConflictError("the loan must be run through the write-off date first")
-    lines = _write_off_lines(loan)
+    lines = _write_off(loan, product, on)
     loan.check()
     return _entry(loan, on, "write-off", lines)
 

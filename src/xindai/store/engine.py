@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 
 def normalise_url(url: str) -> str:
@@ -32,10 +31,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 60},
-            poolclass=NullPool if path and path != ":memory:" else None,
-            **kwargs,
+            url, connect_args={"check_same_thread": False, "timeout": 60}, **kwargs
         )
 
         @event.listens_for(engine, "connect")

@@ -97,28 +97,28 @@ class EodRepository:
 
     def candidates(self, day: date, first_id: int, last_id: int) -> list[Candidate]:
         """Active loans in the range not yet run through ``day``, each marked fast or not."""
-        l, i = loans.c, installments.c
+        ln, i = loans.c, installments.c
         stmt = (
             select(
-                l.id,
-                l.processed_through,
-                l.next_due_date,
-                l.oldest_unpaid_due,
-                l.suspense,
-                l.dpd,
-                l.cursor,
-                l.anchor_date,
-                l.anchor_accrued,
+                ln.id,
+                ln.processed_through,
+                ln.next_due_date,
+                ln.oldest_unpaid_due,
+                ln.suspense,
+                ln.dpd,
+                ln.cursor,
+                ln.anchor_date,
+                ln.anchor_accrued,
                 i.interest,
                 i.accrued_interest,
                 i.due_date,
             )
             .select_from(
-                loans.outerjoin(installments, and_(i.loan_id == l.id, i.period == l.cursor))
+                loans.outerjoin(installments, and_(i.loan_id == ln.id, i.period == ln.cursor))
             )
-            .where(and_(l.id >= first_id, l.id <= last_id, l.status == "active"))
-            .where((l.processed_through.is_(None)) | (l.processed_through < day))
-            .order_by(l.id)
+            .where(and_(ln.id >= first_id, ln.id <= last_id, ln.status == "active"))
+            .where((ln.processed_through.is_(None)) | (ln.processed_through < day))
+            .order_by(ln.id)
         )
         out = []
         for r in self.conn.execute(stmt):

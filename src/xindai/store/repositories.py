@@ -193,7 +193,7 @@ class LoanRepository:
             row["b_id"] = loan.id
             params.append(row)
             loan.version += 1
-        values = {k[2:]: bindparam(k) for k in params[0] if k.startswith("v_")}
+        values: dict[str, Any] = {k[2:]: bindparam(k) for k in params[0] if k.startswith("v_")}
         values["version"] = loans.c.version + 1
         self.conn.execute(
             update(loans).where(loans.c.id == bindparam("b_id")).values(values), params

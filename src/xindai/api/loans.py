@@ -1,0 +1,131 @@
+"""``/v1/loans``: open, disburse, repay, prepay, write off and read loans.
+
+Money commands require an ``Idempotency-Key`` header: a repeat returns the first result (with
+``replayed: true``) and posts nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, Field
+
+from xindai.api.deps import PlatformDep
+from xindai.app import servicing
+from xindai.kernel.errors import ValidationError
+from xindai.money.money import parse_yuan
+from xindai.money.rates import parse_rate
+from xindai.servicing.schedule import PrepaymentMode
+
+router = APIRouter(prefix="/v1/loans", tags=["loans"])
+
+IdemKey = Annotated[str, Header(alias="Idempotency-Key", description="Unique per money command.")]
+
+
+def _date(value: str, field: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+class LoanIn(BaseModel):
+    product_code: str = Field(examples=["consumer-instalment"])
+    principal: str = Field(examples=["10000"], description="Amount or line limit, yuan.")
+    term: int = Field(examples=[12])
+    method: str = Field(examples=["equal-installment"])
+    annual_rate: str = Field(examples=["0.12"])
+    start_date: str = Field(examples=["2026-01-15"])
+    borrower_ref: str | None = None
+
+
+class MoneyIn(BaseModel):
+    amount: str = Field(examples=["888.49"], description="Yuan, at most two decimals.")
+    on: str = Field(examples=["2026-02-15"], description="Value date, YYYY-MM-DD.")
+
+
+class PrepayIn(MoneyIn):
+    mode: str = Field("reduce-installment", description="reduce-term | reduce-installment")
+
+
+class DateIn(BaseModel):
+    on: str = Field(examples=["2026-08-01"])
+
+
+@router.post("", status_code=201, summary="Open a contracted loan from accepted terms")
+def create_loan(body: LoanIn, platform: PlatformDep) -> dict[str, Any]:
+    principal = parse_yuan(body.principal, "principal")
+    if principal <= 0:
+        raise ValidationError("principal", "must be positive")
+    cmd = servicing.OpenLoan(
+        product_code=body.product_code,
+        principal=principal,
+        term=body.term,
+        method=body.method,
+        annual_rate=parse_rate(body.annual_rate, "annual_rate"),
+        start_date=_date(body.start_date, "start_date"),
+        borrower_ref=body.borrower_ref,
+    )
+    return servicing.open_loan(platform.uow, platform.products, cmd)
+
+
+@router.get("/{loan_id}", summary="A loan with its schedule and balances")
+def get_loan(loan_id: str, platform: PlatformDep) -> dict[str, Any]:
+    return servicing.show_loan(platform.uow, loan_id)
+
+
+@router.post("/{loan_id}/disbursements", summary="Disburse, or draw a tranche")
+def post_disbursement(
+    loan_id: str, body: MoneyIn, platform: PlatformDep, key: IdemKey
+) -> dict[str, Any]:
+    return servicing.disburse(
+        platform.uow,
+        platform.products,
+        loan_id,
+        parse_yuan(body.amount, "amount"),
+        _date(body.on, "on"),
+        key,
+    )
+
+
+@router.post("/{loan_id}/repayments", summary="Apply a repayment")
+def post_repayment(
+    loan_id: str, body: MoneyIn, platform: PlatformDep, key: IdemKey
+) -> dict[str, Any]:
+    return servicing.repay(
+        platform.uow,
+        platform.products,
+        loan_id,
+        parse_yuan(body.amount, "amount"),
+        _date(body.on, "on"),
+        key,
+    )
+
+
+@router.post("/{loan_id}/prepayments", summary="Early repayment, full or partial")
+def post_prepayment(
+    loan_id: str, body: PrepayIn, platform: PlatformDep, key: IdemKey
+) -> dict[str, Any]:
+    try:
+        mode = PrepaymentMode(body.mode)
+    except ValueError:
+        raise ValidationError("mode", "must be reduce-term or reduce-installment") from None
+    return servicing.prepay(
+        platform.uow,
+        platform.products,
+        loan_id,
+        parse_yuan(body.amount, "amount"),
+        _date(body.on, "on"),
+        key,
+        mode,
+    )
+
+
+@router.post("/{loan_id}/write-off", summary="Write a loan off")
+def post_write_off(
+    loan_id: str, body: DateIn, platform: PlatformDep, key: IdemKey
+) -> dict[str, Any]:
+    return servicing.write_off(platform.uow, platform.products, loan_id, _date(body.on, "on"), key)

@@ -1,0 +1,49 @@
+"""Shared CLI plumbing: one error → exit-status mapping, date and money parsing, output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from xindai.kernel.errors import ConflictError, DomainError, NotFoundError, ValidationError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into a one-line reason on stderr and exit status 2 (1 for conflicts)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationError as err:
+            err_console.print(f"error: {err.field}: {err.reason}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+        except (NotFoundError, ConflictError, DomainError) as err:
+            err_console.print(f"error: {err}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def parse_date(value: str, field: str = "date") -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
