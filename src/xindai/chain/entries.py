@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xindai.chain.jcs import canonicalize
+from xindai.chain.jcs import canonicalize, serialize_string
 from xindai.chain.keys import SIGNATURE_SIZE, SigningKey, key_fingerprint, verify_signature
 from xindai.chain.privacy import validate_no_personal_data
 from xindai.kernel import ValidationError
@@ -73,14 +74,40 @@ class Entry:
             "body": self.body,
         }
 
+    # Cached: an entry is immutable and its canonical forms are needed several times per append.
+    # Both forms are assembled around one canonical body; the member names are ASCII and already
+    # in JCS order (body < key < kind < member < sig < ts < v), which the tests cross-check
+    # against ``canonicalize`` of the whole object.
+    @functools.cached_property
+    def _parts(self) -> tuple[str, str]:
+        head = (
+            '{"body":' + canonicalize(self.body).decode("utf-8")
+            + ',"key":' + serialize_string(self.key)
+            + ',"kind":' + serialize_string(self.kind)
+            + ',"member":' + serialize_string(self.member)
+        )  # fmt: skip
+        tail = f',"ts":{self.ts},"v":{ENTRY_VERSION}}}'
+        return head, tail
+
+    @functools.cached_property
+    def _signing_message(self) -> bytes:
+        head, tail = self._parts
+        return ENTRY_DOMAIN + (head + tail).encode("utf-8")
+
+    @functools.cached_property
+    def _leaf_bytes(self) -> bytes:
+        head, tail = self._parts
+        sig = base64.b64encode(self.signature).decode("ascii")
+        return (head + ',"sig":"' + sig + '"' + tail).encode("utf-8")
+
     def signing_message(self) -> bytes:
-        return ENTRY_DOMAIN + canonicalize(self.envelope())
+        return self._signing_message
 
     def to_json(self) -> dict[str, Any]:
         return {**self.envelope(), "sig": base64.b64encode(self.signature).decode("ascii")}
 
     def leaf_bytes(self) -> bytes:
-        return canonicalize(self.to_json())
+        return self._leaf_bytes
 
     def has_valid_signature(self, public_key: bytes) -> bool:
         return key_fingerprint(public_key) == self.key and verify_signature(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from xindai.kernel import ValidationError
@@ -81,7 +82,10 @@ def _emit(value: object, out: list[str], path: str) -> None:
             if not isinstance(k, str):
                 raise ValidationError(path, f"object key {k!r} is not a string")
             items.append((k, v))
-        items.sort(key=lambda kv: _utf16_key(kv[0]))
+        if all(k.isascii() for k, _ in items):
+            items.sort(key=lambda kv: kv[0])  # ASCII: code points order like UTF-16 units
+        else:
+            items.sort(key=lambda kv: _utf16_key(kv[0]))
         for i, (k, v) in enumerate(items):
             if i:
                 out.append(",")
@@ -100,21 +104,31 @@ def _emit(value: object, out: list[str], path: str) -> None:
         raise ValidationError(path, f"{type(value).__name__} is not a JSON value")
 
 
+_NEEDS_ESCAPE = re.compile('[\x00-\x1f"\\\\\ud800-\udfff]')
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    esc = _SHORT_ESCAPES.get(ch)
+    if esc is not None:
+        return esc
+    if ch < " ":
+        return f"\\u{ord(ch):04x}"
+    raise _LoneSurrogate
+
+
+class _LoneSurrogate(Exception):
+    pass
+
+
 def serialize_string(s: str, path: str = "$") -> str:
     """A JSON string literal in JCS form."""
-    out = ['"']
-    for ch in s:
-        esc = _SHORT_ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif ch < " ":
-            out.append(f"\\u{ord(ch):04x}")
-        elif "\ud800" <= ch <= "\udfff":
-            raise ValidationError(path, "string contains a lone UTF-16 surrogate")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    if _NEEDS_ESCAPE.search(s) is None:  # the common case: nothing to escape
+        return f'"{s}"'
+    try:
+        return '"' + _NEEDS_ESCAPE.sub(_escape, s) + '"'
+    except _LoneSurrogate:
+        raise ValidationError(path, "string contains a lone UTF-16 surrogate") from None
 
 
 def serialize_number(x: float, path: str = "$") -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xindai.chain.entries import (
     ENTRY_DOMAIN,
@@ -118,3 +120,31 @@ def test_parse_refuses_malformed_objects(mutate: object) -> None:
         parse_entry(obj)
     with pytest.raises(ValidationError):
         parse_entry([obj])
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(max_examples=40)
+@given(
+    st.dictionaries(
+        st.sampled_from(["line", "stage", "n", "é", "\U0001f600", "דּ", "amount"]),
+        _values,
+        max_size=5,
+    ),
+    st.integers(0, 2**40),
+    st.sampled_from(["coop.a", "b-1/x:y", "@operator"]),
+)
+def test_fast_canonical_forms_equal_full_canonicalisation(body: dict, ts: int, member: str) -> None:
+    try:
+        entry = sign_entry("stage.attest", member, body, ts, K)
+    except ValidationError:
+        return  # e.g. a generated string that looks like an ID number
+    assert entry.leaf_bytes() == canonicalize(entry.to_json())
+    assert entry.signing_message() == ENTRY_DOMAIN + canonicalize(entry.envelope())
+    assert entry_from_leaf(entry.leaf_bytes()).leaf_bytes() == entry.leaf_bytes()
