@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from xindai.accounting.journal import JournalEntry
 from xindai.app.ports import UnitOfWorkFactory
 from xindai.app.servicing import Products
 from xindai.servicing import lifecycle
-from xindai.servicing.eod import AccrualRow, accrue_batch
+from xindai.servicing.eod import AccrualRow, accrue_batch, is_fast
 
 
 @dataclass
@@ -64,8 +65,10 @@ def run_eod(
     worker: str = "worker-1",
     before_commit: ChunkHook | None = None,
     on_progress: Callable[[int], None] | None = None,
+    fast_path: bool = True,
 ) -> EodReport:
-    """Run end of day for ``day``. ``before_commit`` is a test hook called inside each chunk."""
+    """Run end of day for ``day``. ``before_commit`` is a test hook called inside each chunk;
+    ``fast_path=False`` sends every loan through the per-loan path (the cross-check reference)."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     started = time.perf_counter()
@@ -81,16 +84,41 @@ def run_eod(
             if chunk is None:
                 break
             candidates = uow.eod.candidates(day, chunk.first_id, chunk.last_id)
-            fast_rows: list[AccrualRow] = [
-                c.row for c in candidates if c.fast and c.row is not None
-            ]
+            fast_rows: list[AccrualRow] = []
+            slow_ids: list[int] = []
+            for c in candidates:
+                grace = products[c.product_code].grace_days
+                if (
+                    fast_path
+                    and c.row is not None
+                    and is_fast(
+                        day,
+                        c.processed_through,
+                        c.next_due_date,
+                        c.oldest_unpaid_due,
+                        c.suspense,
+                        c.dpd,
+                        grace,
+                    )
+                ):
+                    fast_rows.append(c.row)
+                else:
+                    slow_ids.append(c.loan_id)
             updates, entry = accrue_batch(fast_rows, day)
             uow.eod.apply_fast(day, updates)
             entries = [entry] if entry is not None else []
-            slow_ids = [c.loan_id for c in candidates if not c.fast]
             slow = uow.loans.get_many(slow_ids)
-            for loan in slow:
-                entries += lifecycle.catch_up(loan, products[loan.product_code], day)
+            slow_lines = [
+                line
+                for loan in slow
+                for entry in lifecycle.catch_up(loan, products[loan.product_code], day)
+                for line in entry.lines
+            ]
+            if slow_lines:
+                # one batch posting per chunk; every line keeps its loan for the sub-ledger
+                entries.append(
+                    JournalEntry(day, "eod", tuple(slow_lines), memo=f"chunk {chunk.chunk_no}")
+                )
             uow.loans.save_many(slow)
             uow.journal.add(entries)
             uow.eod.finish_chunk(day, chunk.chunk_no, len(candidates))

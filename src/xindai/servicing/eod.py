@@ -1,11 +1,13 @@
-"""The end-of-day fast path: accrual for loans whose day holds nothing but accrual.
+"""The end-of-day fast path: loans whose day brings only accrual and, on a due date, the roll to
+the next period.
 
-Most active loans on most days are mid-period and current: the only thing end of day does for them
-is recognise one more day of interest. ``accrue_batch`` does that for a whole chunk from compact
-rows, with the same formula as ``lifecycle.run_day`` (``accrual.accrued_through``), and returns the
-new accrued amounts plus one balanced journal entry for the chunk (a debit line per loan, one credit
-line to interest income). Anything else — a due date, overdue, suspense to apply, a missed day — is
-routed to the per-loan path (``lifecycle.catch_up``) by ``is_fast``.
+Most active loans on most days are current: end of day recognises one more day of interest and,
+on a due date, makes the instalment payable (recognising its fee) and moves the accrual cursor to
+the next period. ``accrue_batch`` does exactly what ``lifecycle.run_day`` does for such loans —
+with the same formula (``accrual.accrued_through``) — from compact rows, and returns the changes
+plus one balanced journal entry for the chunk (a debit line per loan, one credit line per income
+account). Anything else — overdue, cash in suspense, a missed day — goes to the per-loan path;
+``is_fast`` decides. A test runs whole books both ways and requires identical results.
 """
 
 from __future__ import annotations
@@ -20,13 +22,35 @@ from xindai.servicing.accrual import accrued_through
 
 @dataclass(frozen=True, slots=True)
 class AccrualRow:
+    """The accruing instalment of a loan and, for the roll on its due date, the next one."""
+
     loan_id: int
     period: int
     interest: int
     accrued: int
+    fee: int
+    fee_recognised: bool
     anchor_date: date
     anchor_accrued: int
     due_date: date
+    next_start: date | None
+    next_due: date | None
+    oldest_unpaid_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccrualUpdate:
+    loan_id: int
+    period: int
+    accrued: int
+    fee_recognised: bool
+    interest_delta: int
+    fee_delta: int
+    cursor: int
+    anchor_date: date | None
+    anchor_accrued: int
+    next_due_date: date | None
+    oldest_unpaid_due: date | None
 
 
 def is_fast(
@@ -36,34 +60,73 @@ def is_fast(
     oldest_unpaid_due: date | None,
     suspense: int,
     dpd: int,
+    grace_days: int,
 ) -> bool:
-    """True when ``day`` brings the loan nothing but one more day of accrual."""
+    """True when ``day`` brings the loan nothing but accrual (and possibly its due-date roll)."""
     return (
         processed_through is not None
         and processed_through == day - timedelta(days=1)
         and next_due_date is not None
-        and next_due_date > day
-        and oldest_unpaid_due is None
+        and next_due_date >= day
         and suspense == 0
         and dpd == 0
+        and (oldest_unpaid_due is None or (day - oldest_unpaid_due).days <= grace_days)
     )
 
 
 def accrue_batch(
     rows: Iterable[AccrualRow], day: date
-) -> tuple[list[tuple[int, int, int, int]], JournalEntry | None]:
-    """(loan, period, new accrued, delta) per row and the chunk's accrual entry."""
-    updates: list[tuple[int, int, int, int]] = []
+) -> tuple[list[AccrualUpdate], JournalEntry | None]:
+    """The changes for every fast loan and the chunk's balanced accrual entry."""
+    updates: list[AccrualUpdate] = []
     lines: list[Line] = []
-    total = 0
+    interest_total = fee_total = 0
     for r in rows:
         target = accrued_through(r.interest, r.anchor_date, r.anchor_accrued, r.due_date, day)
         delta = target - r.accrued
-        updates.append((r.loan_id, r.period, target, delta))
         if delta:
             lines.append(Line("interest_receivable", delta, r.loan_id))
-            total += delta
+            interest_total += delta
+        if r.due_date <= day:  # the instalment falls due today: recognise its fee, roll on
+            fee = r.fee if not r.fee_recognised else 0
+            if fee:
+                lines.append(Line("fee_receivable", fee, r.loan_id))
+                fee_total += fee
+            updates.append(
+                AccrualUpdate(
+                    r.loan_id,
+                    r.period,
+                    target,
+                    True,
+                    delta,
+                    fee,
+                    r.period + 1,
+                    r.next_start,
+                    0,
+                    r.next_due,
+                    r.oldest_unpaid_due or r.due_date,
+                )
+            )
+        else:
+            updates.append(
+                AccrualUpdate(
+                    r.loan_id,
+                    r.period,
+                    target,
+                    r.fee_recognised,
+                    delta,
+                    0,
+                    r.period,
+                    r.anchor_date,
+                    r.anchor_accrued,
+                    r.due_date,
+                    r.oldest_unpaid_due,
+                )
+            )
     if not lines:
         return updates, None
-    lines.append(Line("interest_income", -total))
+    if interest_total:
+        lines.append(Line("interest_income", -interest_total))
+    if fee_total:
+        lines.append(Line("fee_income", -fee_total))
     return updates, JournalEntry(day, "eod-accrual", tuple(lines))

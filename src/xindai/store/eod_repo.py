@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
-from xindai.servicing.eod import AccrualRow, is_fast
-from xindai.store.tables import eod_chunks, eod_runs, installments, loans
+from xindai.servicing.eod import AccrualRow, AccrualUpdate
+from xindai.store.raw import Raw, as_date
+from xindai.store.tables import eod_chunks, eod_runs, loans
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,12 @@ class Chunk:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     loan_id: int
-    fast: bool
+    product_code: str
+    processed_through: date | None
+    next_due_date: date | None
+    oldest_unpaid_due: date | None
+    suspense: int
+    dpd: int
     row: AccrualRow | None
 
 
@@ -96,83 +102,100 @@ class EodRepository:
         return Chunk(row.chunk_no, row.first_id, row.last_id)
 
     def candidates(self, day: date, first_id: int, last_id: int) -> list[Candidate]:
-        """Active loans in the range not yet run through ``day``, each marked fast or not."""
-        ln, i = loans.c, installments.c
-        stmt = (
-            select(
-                ln.id,
-                ln.processed_through,
-                ln.next_due_date,
-                ln.oldest_unpaid_due,
-                ln.suspense,
-                ln.dpd,
-                ln.cursor,
-                ln.anchor_date,
-                ln.anchor_accrued,
-                i.interest,
-                i.accrued_interest,
-                i.due_date,
-            )
-            .select_from(
-                loans.outerjoin(installments, and_(i.loan_id == ln.id, i.period == ln.cursor))
-            )
-            .where(and_(ln.id >= first_id, ln.id <= last_id, ln.status == "active"))
-            .where((ln.processed_through.is_(None)) | (ln.processed_through < day))
-            .order_by(ln.id)
+        """Active loans in the range not yet run through ``day``, with their accrual rows."""
+        raw = Raw(self.conn)
+        rows = raw.fetchall(
+            "SELECT l.id, l.product_code, l.processed_through, l.next_due_date, l.oldest_unpaid_due,"
+            " l.suspense, l.dpd, l.cursor, l.anchor_date, l.anchor_accrued,"
+            " i.interest, i.accrued_interest, i.fee, i.fee_recognised, i.due_date,"
+            " n.start_date, n.due_date"
+            " FROM loans l"
+            " LEFT JOIN installments i ON i.loan_id = l.id AND i.period = l.cursor"
+            " LEFT JOIN installments n ON n.loan_id = l.id AND n.period = l.cursor + 1"
+            " WHERE l.id >= ? AND l.id <= ? AND l.status = 'active'"
+            " AND (l.processed_through IS NULL OR l.processed_through < ?) ORDER BY l.id",
+            (first_id, last_id, day),
         )
         out = []
-        for r in self.conn.execute(stmt):
-            fast = (
-                r.anchor_date is not None
-                and r.interest is not None
-                and is_fast(
-                    day,
-                    r.processed_through,
-                    r.next_due_date,
-                    r.oldest_unpaid_due,
-                    r.suspense,
-                    r.dpd,
+        for (
+            lid,
+            product,
+            processed,
+            next_due,
+            oldest,
+            suspense,
+            dpd,
+            cursor,
+            anchor,
+            anchor_acc,
+            interest,
+            accrued,
+            fee,
+            fee_rec,
+            due,
+            n_start,
+            n_due,
+        ) in rows:
+            anchor_d, due_d, oldest_d = as_date(anchor), as_date(due), as_date(oldest)
+            row = None
+            if anchor_d is not None and due_d is not None and interest is not None:
+                row = AccrualRow(
+                    lid,
+                    cursor,
+                    interest,
+                    accrued,
+                    fee,
+                    bool(fee_rec),
+                    anchor_d,
+                    anchor_acc,
+                    due_d,
+                    as_date(n_start),
+                    as_date(n_due),
+                    oldest_d,
+                )
+            out.append(
+                Candidate(
+                    lid,
+                    product,
+                    as_date(processed),
+                    as_date(next_due),
+                    oldest_d,
+                    suspense,
+                    dpd,
+                    row,
                 )
             )
-            row = (
-                AccrualRow(
-                    r.id,
-                    r.cursor,
-                    r.interest,
-                    r.accrued_interest,
-                    r.anchor_date,
-                    r.anchor_accrued,
-                    r.due_date,
-                )
-                if fast
-                else None
-            )
-            out.append(Candidate(r.id, fast, row))
         return out
 
-    def apply_fast(self, day: date, updates: Sequence[tuple[int, int, int, int]]) -> None:
-        if not updates:
-            return
-        self.conn.execute(
-            update(installments)
-            .where(
-                and_(
-                    installments.c.loan_id == bindparam("b_loan"),
-                    installments.c.period == bindparam("b_period"),
-                )
-            )
-            .values(accrued_interest=bindparam("b_accrued")),
-            [{"b_loan": u[0], "b_period": u[1], "b_accrued": u[2]} for u in updates],
+    def apply_fast(self, day: date, updates: Sequence[AccrualUpdate]) -> None:
+        raw = Raw(self.conn)
+        d = raw.d
+        raw.executemany(
+            "UPDATE installments SET accrued_interest = ?, fee_recognised = ?"
+            " WHERE loan_id = ? AND period = ?",
+            [(u.accrued, u.fee_recognised, u.loan_id, u.period) for u in updates],
+            converted=True,
         )
-        self.conn.execute(
-            update(loans)
-            .where(loans.c.id == bindparam("b_loan"))
-            .values(
-                processed_through=day,
-                interest_receivable=loans.c.interest_receivable + bindparam("b_delta"),
-                version=loans.c.version + 1,
-            ),
-            [{"b_loan": u[0], "b_delta": u[3]} for u in updates],
+        raw.executemany(
+            "UPDATE loans SET processed_through = ?, cursor = ?, anchor_date = ?, anchor_accrued = ?,"
+            " next_due_date = ?, oldest_unpaid_due = ?,"
+            " interest_receivable = interest_receivable + ?, fee_receivable = fee_receivable + ?,"
+            " version = version + 1 WHERE id = ?",
+            [
+                (
+                    d(day),
+                    u.cursor,
+                    d(u.anchor_date),
+                    u.anchor_accrued,
+                    d(u.next_due_date),
+                    d(u.oldest_unpaid_due),
+                    u.interest_delta,
+                    u.fee_delta,
+                    u.loan_id,
+                )
+                for u in updates
+            ],
+            converted=True,
         )
 
     def finish_chunk(self, day: date, chunk_no: int, loans_done: int) -> None:

@@ -9,16 +9,17 @@ every money command by its key.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select
 
 from xindai.accounting.journal import JournalEntry, Line
 from xindai.kernel.errors import NotFoundError
 from xindai.servicing.loan import InstallmentState, Loan, LoanStatus
+from xindai.store.raw import Raw, as_date, chunks, placeholders
 from xindai.store.tables import (
     idempotency_keys,
     installments,
@@ -85,7 +86,7 @@ def loan_row(loan: Loan) -> dict[str, Any]:
     return row
 
 
-def _loan_from(row: RowMapping, inst_rows: Iterable[RowMapping]) -> Loan:
+def _loan_from(row: Mapping[str, Any], inst_rows: Iterable[Mapping[str, Any]]) -> Loan:
     loan = Loan(
         id=row["id"],
         number=row["number"],
@@ -113,6 +114,8 @@ class LoanRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._for_update = conn.dialect.name == "postgresql"
+        # instalment values as loaded, so a save writes only the rows that changed
+        self._snapshots: dict[int, dict[int, tuple[Any, ...]]] = {}
 
     def add(self, loan: Loan, *, uuid: str, borrower_ref: str | None = None) -> int:
         """Insert a new loan (and any instalments); return its integer id."""
@@ -147,7 +150,9 @@ class LoanRepository:
         inst = self.conn.execute(
             select(installments).where(installments.c.loan_id == loan_id)
         ).mappings()
-        return _loan_from(row, inst)
+        loan = _loan_from(dict(row), [dict(r) for r in inst])
+        self._snapshots[loan.id] = _inst_snapshot(loan)
+        return loan
 
     def id_for(self, ref: str) -> int:
         """Resolve a loan reference: integer id, UUID or loan number."""
@@ -165,43 +170,63 @@ class LoanRepository:
         )
 
     def get_many(self, ids: Sequence[int]) -> list[Loan]:
-        if not ids:
-            return []
-        rows = (
-            self.conn.execute(select(loans).where(loans.c.id.in_(ids)).order_by(loans.c.id))
-            .mappings()
-            .all()
-        )
-        by_loan: dict[int, list[RowMapping]] = {i: [] for i in ids}
-        for r in self.conn.execute(
-            select(installments).where(installments.c.loan_id.in_(ids))
-        ).mappings():
-            by_loan[r["loan_id"]].append(r)
-        return [_loan_from(r, by_loan[r["id"]]) for r in rows]
+        """Load many loans with two driver-level queries per slice of ids (the batch path)."""
+        out: list[Loan] = []
+        raw = Raw(self.conn)
+        for part in chunks(list(ids)):
+            marks = placeholders(len(part))
+            by_loan: dict[int, list[dict[str, Any]]] = {i: [] for i in part}
+            for r in raw.mappings(f"SELECT * FROM installments WHERE loan_id IN ({marks})", part):
+                by_loan[r["loan_id"]].append(_inst_values(r))
+            for r in raw.mappings(f"SELECT * FROM loans WHERE id IN ({marks}) ORDER BY id", part):
+                out.append(_loan_from(_loan_values(r), by_loan[r["id"]]))
+        for loan in out:
+            self._snapshots[loan.id] = _inst_snapshot(loan)
+        return out
 
     def save(self, loan: Loan) -> None:
         self.save_many([loan])
 
     def save_many(self, batch: Sequence[Loan]) -> None:
-        """Write state, derived columns and instalments of every loan in ``batch``."""
+        """Write state, derived columns and changed instalments of every loan in ``batch``."""
         if not batch:
             return
-        params = []
+        raw = Raw(self.conn)
+        cols = list(loan_row(batch[0]))
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        rows = []
         for loan in batch:
             row = loan_row(loan)
-            row = {f"v_{k}": v for k, v in row.items()}
-            row["b_id"] = loan.id
-            params.append(row)
+            rows.append((*(row[c] for c in cols), loan.id))
             loan.version += 1
-        values: dict[str, Any] = {k[2:]: bindparam(k) for k in params[0] if k.startswith("v_")}
-        values["version"] = loans.c.version + 1
-        self.conn.execute(
-            update(loans).where(loans.c.id == bindparam("b_id")).values(values), params
+        raw.executemany(f"UPDATE loans SET {sets}, version = version + 1 WHERE id = ?", rows)
+        updates: list[tuple[Any, ...]] = []
+        inserts: list[tuple[Any, ...]] = []
+        deletes: list[tuple[int, int]] = []
+        for loan in batch:
+            before = self._snapshots.get(loan.id)
+            now = _inst_snapshot(loan)
+            if before is None:
+                self.conn.execute(delete(installments).where(installments.c.loan_id == loan.id))
+                inserts.extend((loan.id, *values) for values in now.values())
+            else:
+                for period, values in now.items():
+                    old = before.get(period)
+                    if old is None:
+                        inserts.append((loan.id, *values))
+                    elif old != values:
+                        updates.append((*values[1:], loan.id, period))
+                deletes.extend((loan.id, p) for p in before if p not in now)
+            self._snapshots[loan.id] = now
+        raw.executemany("DELETE FROM installments WHERE loan_id = ? AND period = ?", deletes)
+        inst_sets = ", ".join(f"{f} = ?" for f in _INST_FIELDS[1:])
+        raw.executemany(
+            f"UPDATE installments SET {inst_sets} WHERE loan_id = ? AND period = ?", updates
         )
-        self.conn.execute(
-            delete(installments).where(installments.c.loan_id.in_([x.id for x in batch]))
+        raw.executemany(
+            f"INSERT INTO installments (loan_id, {', '.join(_INST_FIELDS)}) VALUES ({placeholders(len(_INST_FIELDS) + 1)})",
+            inserts,
         )
-        self._write_installments(batch)
 
     def _write_installments(self, batch: Sequence[Loan]) -> None:
         rows = [
@@ -211,6 +236,28 @@ class LoanRepository:
         ]
         if rows:
             self.conn.execute(insert(installments), rows)
+        for loan in batch:
+            self._snapshots[loan.id] = _inst_snapshot(loan)
+
+
+def _inst_snapshot(loan: Loan) -> dict[int, tuple[Any, ...]]:
+    return {i.period: tuple(getattr(i, f) for f in _INST_FIELDS) for i in loan.installments}
+
+
+def _inst_values(r: dict[str, Any]) -> dict[str, Any]:
+    r["start_date"] = as_date(r["start_date"])
+    r["due_date"] = as_date(r["due_date"])
+    r["fee_recognised"] = bool(r["fee_recognised"])
+    return r
+
+
+_LOAN_DATES = ("start_date", "first_due_date", "anchor_date", "processed_through", "closed_on")
+
+
+def _loan_values(r: dict[str, Any]) -> dict[str, Any]:
+    for key in _LOAN_DATES:
+        r[key] = as_date(r[key])
+    return r
 
 
 class JournalRepository:
@@ -247,11 +294,15 @@ class JournalRepository:
             )
             ids = [r[0] for r in result]
         lines = [
-            {"entry_id": eid, "account": ln.account, "loan_id": ln.loan_id, "amount": ln.amount}
+            (eid, ln.account, ln.loan_id, ln.amount)
             for eid, e in zip(ids, entries, strict=True)
             for ln in e.lines
         ]
-        self.conn.execute(insert(journal_lines), lines)
+        Raw(self.conn).executemany(
+            "INSERT INTO journal_lines (entry_id, account, loan_id, amount) VALUES (?, ?, ?, ?)",
+            lines,
+            converted=True,
+        )
         return [int(i) for i in ids]
 
     def add_lines(self, entry: JournalEntry) -> int:
