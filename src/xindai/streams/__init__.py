@@ -1,1 +1,1 @@
-"""streams."""
+"""Adapters to the event bus: the in-process bus (default) and Redis Streams (producer, worker)."""

@@ -1,0 +1,467 @@
+"""Indicator kinds: windowed aggregates compiled from a declarative registry.
+
+An ``Indicator`` is one named number per event (``address_changes_1h``, ``terminal_risk_7d``). It is
+keyed by an entity (subject, device, ip, terminal) or by the event itself (``local_hour``). Each
+stateful kind exposes two functions the engine calls through a per-event-type plan:
+
+* ``update(state, event)``: the event is one the indicator counts — fold it in, return the value;
+* ``read(state, event)``: another event type — advance the window to the event's time, return the
+  value without counting the event.
+
+Both are O(1) amortised (see ``xindai.risk.windows``). Values are floats; ``nan`` means unknown
+(every comparison with ``nan`` is false, so a rule over an unknown value does not fire).
+Amounts are kept in integer fen inside the state (exact sums) and read out in yuan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from xindai.risk.events import Event, EventType
+from xindai.risk.geo import haversine_km, local_hour, local_weekday
+from xindai.risk.windows import DelayedRing, DistinctRing, MaxRing, SumRing
+
+NAN = math.nan
+KEYS = ("subject", "device", "ip", "terminal", "event")
+KINDS = (
+    "value",
+    "local_hour",
+    "is_night",
+    "is_weekend",
+    "count",
+    "sum",
+    "mean",
+    "max",
+    "distinct",
+    "since_last",
+    "night_share",
+    "gps_speed",
+    "gps_jump",
+    "region_mismatch",
+    "changes",
+    "zscore",
+    "ratio_to_mean",
+    "delayed_rate",
+    "delayed_count",
+)
+FIELDS = ("amount", "device_id", "ip", "subject", "terminal_id")
+
+Observe = Callable[[Any, Event], float]
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSpec:
+    """One registry entry, validated. ``window_s``/``buckets``/``delay_s`` are 0 when unused."""
+
+    name: str
+    kind: str
+    key: str
+    description_zh: str
+    description_en: str
+    types: frozenset[EventType] | None = None
+    field: str | None = None
+    window_s: int = 0
+    buckets: int = 60
+    delay_s: int = 0
+    where_attr: str | None = None
+    where_value: str | int | float | bool | None = None
+    window_text: str = ""
+
+
+def _numeric(spec: IndicatorSpec) -> Callable[[Event], float | None]:
+    """Extractor of the numeric field (amount in fen, or a numeric attribute)."""
+    fld = spec.field or "amount"
+    if fld == "amount":
+        return lambda ev: ev.amount_fen
+    if fld.startswith("attr:"):
+        attr = fld[5:]
+
+        def get_attr(ev: Event) -> float | None:
+            value = ev.attributes.get(attr)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            return value
+
+        return get_attr
+    raise ValueError(f"field {fld!r} is not numeric")
+
+
+def _categorical(spec: IndicatorSpec) -> Callable[[Event], str | None]:
+    fld = spec.field or "device_id"
+    if fld == "device_id":
+        return lambda ev: ev.device_id
+    if fld == "ip":
+        return lambda ev: ev.ip
+    if fld == "subject":
+        return lambda ev: ev.subject
+    if fld == "terminal_id":
+        return lambda ev: ev.terminal_id
+    raise ValueError(f"field {fld!r} is not categorical")
+
+
+def _scale(spec: IndicatorSpec) -> float:
+    """Amounts live in fen in the state and are read in yuan."""
+    return 100.0 if (spec.field or "amount") == "amount" else 1.0
+
+
+class Indicator:
+    """A compiled indicator: spec plus state factory, update/read functions and (de)serialisers."""
+
+    def __init__(self, spec: IndicatorSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.new_state: Callable[[], Any]
+        self.update: Observe
+        self.read: Observe
+        self.dump: Callable[[Any], Any] = lambda st: st.dump()
+        self.load: Callable[[Any], Any]
+        _COMPILERS[spec.kind](self, spec)
+        if spec.where_attr is not None:
+            self._filter(spec.where_attr, spec.where_value)
+        if not hasattr(self, "load"):
+            factory = self.new_state
+
+            def load(data: Any) -> Any:
+                state = factory()
+                state.load(data)
+                return state
+
+            self.load = load
+
+    def _filter(self, attr: str, expected: object) -> None:
+        """Count only events whose attribute equals ``expected``; others just advance time."""
+        update, read = self.update, self.read
+
+        def filtered(state: Any, ev: Event) -> float:
+            if ev.attributes.get(attr) == expected:
+                return update(state, ev)
+            return read(state, ev)
+
+        self.update = filtered
+
+
+def _width(spec: IndicatorSpec) -> float:
+    return spec.window_s / spec.buckets
+
+
+def _ring_sum(ind: Indicator, spec: IndicatorSpec, finish: Callable[[SumRing], float]) -> None:
+    width, n = _width(spec), spec.buckets
+    get = _numeric(spec) if spec.kind in ("sum", "mean") else None
+    ind.new_state = lambda: SumRing(width, n)
+
+    if get is None:
+
+        def update(st: SumRing, ev: Event) -> float:
+            st.add(ev.ts, 1)
+            return finish(st)
+
+    else:
+
+        def update(st: SumRing, ev: Event) -> float:
+            x = get(ev)
+            if x is None:
+                st.advance(ev.ts)
+            else:
+                st.add(ev.ts, x)
+            return finish(st)
+
+    def read(st: SumRing, ev: Event) -> float:
+        st.advance(ev.ts)
+        return finish(st)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_count(ind: Indicator, spec: IndicatorSpec) -> None:
+    _ring_sum(ind, spec, lambda st: float(st.count))
+
+
+def _compile_sum(ind: Indicator, spec: IndicatorSpec) -> None:
+    scale = _scale(spec)
+    _ring_sum(ind, spec, lambda st: st.total / scale)
+
+
+def _compile_mean(ind: Indicator, spec: IndicatorSpec) -> None:
+    scale = _scale(spec)
+    _ring_sum(ind, spec, lambda st: st.total / st.count / scale if st.count else 0.0)
+
+
+def _compile_night_share(ind: Indicator, spec: IndicatorSpec) -> None:
+    width, n = _width(spec), spec.buckets
+    ind.new_state = lambda: SumRing(width, n)
+
+    def update(st: SumRing, ev: Event) -> float:
+        st.add(ev.ts, 1 if local_hour(ev.ts) < 6 else 0)
+        return st.total / st.count if st.count else 0.0
+
+    def read(st: SumRing, ev: Event) -> float:
+        st.advance(ev.ts)
+        return st.total / st.count if st.count else 0.0
+
+    ind.update, ind.read = update, read
+
+
+def _compile_max(ind: Indicator, spec: IndicatorSpec) -> None:
+    width, n, get, scale = _width(spec), spec.buckets, _numeric(spec), _scale(spec)
+    ind.new_state = lambda: MaxRing(width, n)
+
+    def update(st: MaxRing, ev: Event) -> float:
+        x = get(ev)
+        if x is None:
+            st.advance(ev.ts)
+        else:
+            st.add(ev.ts, x)
+        return NAN if st.best is None else st.best / scale
+
+    def read(st: MaxRing, ev: Event) -> float:
+        st.advance(ev.ts)
+        return NAN if st.best is None else st.best / scale
+
+    ind.update, ind.read = update, read
+
+
+def _compile_distinct(ind: Indicator, spec: IndicatorSpec) -> None:
+    width, n, get = _width(spec), spec.buckets, _categorical(spec)
+    ind.new_state = lambda: DistinctRing(width, n)
+
+    def update(st: DistinctRing, ev: Event) -> float:
+        value = get(ev)
+        if value is None:
+            st.advance(ev.ts)
+        else:
+            st.add(ev.ts, value)
+        return float(len(st.counts))
+
+    def read(st: DistinctRing, ev: Event) -> float:
+        st.advance(ev.ts)
+        return float(len(st.counts))
+
+    ind.update, ind.read = update, read
+
+
+class _Last:
+    """A small mutable record for kinds that remember the previous observation."""
+
+    __slots__ = ("a", "b", "c", "d")
+
+    def __init__(self) -> None:
+        self.a: Any = None
+        self.b: Any = None
+        self.c: Any = None
+        self.d: Any = None
+
+    def dump(self) -> list[Any]:
+        return [self.a, self.b, self.c, self.d]
+
+    def load(self, data: list[Any]) -> None:
+        self.a, self.b, self.c, self.d = data
+
+
+def _compile_since_last(ind: Indicator, spec: IndicatorSpec) -> None:
+    ind.new_state = _Last
+
+    def update(st: _Last, ev: Event) -> float:
+        # The gap to the previous matching event, not to this one (which would always be 0).
+        last = st.a
+        value = NAN if last is None else max(0.0, ev.ts - last)
+        if last is None or ev.ts > last:
+            st.a = ev.ts
+        return value
+
+    def read(st: _Last, ev: Event) -> float:
+        return NAN if st.a is None else max(0.0, ev.ts - st.a)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_gps(ind: Indicator, spec: IndicatorSpec) -> None:
+    speed = spec.kind == "gps_speed"
+    ind.new_state = _Last  # a: ts, b: lat, c: lon, d: last hop value
+
+    def update(st: _Last, ev: Event) -> float:
+        if ev.lat is None or ev.lon is None:
+            return NAN if st.d is None else float(st.d)
+        if st.a is not None and ev.ts >= st.a:
+            km = haversine_km(st.b, st.c, ev.lat, ev.lon)
+            # A hop faster than one second is timed as one second: the clock resolution.
+            hours = max(ev.ts - st.a, 1.0) / 3600.0
+            st.d = km / hours if speed else km
+        if st.a is None or ev.ts >= st.a:
+            st.a, st.b, st.c = ev.ts, ev.lat, ev.lon
+        return NAN if st.d is None else float(st.d)
+
+    def read(st: _Last, ev: Event) -> float:
+        return NAN if st.d is None else float(st.d)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_region_mismatch(ind: Indicator, spec: IndicatorSpec) -> None:
+    ind.new_state = _Last  # a: last GPS region, b: last IP region
+
+    def update(st: _Last, ev: Event) -> float:
+        attrs = ev.attributes
+        gps_region = attrs.get("gps_region")
+        ip_region = attrs.get("ip_region")
+        if gps_region is not None:
+            st.a = str(gps_region)
+        if ip_region is not None:
+            st.b = str(ip_region)
+        return read(st, ev)
+
+    def read(st: _Last, ev: Event) -> float:
+        if st.a is None or st.b is None:
+            return NAN
+        return 1.0 if st.a != st.b else 0.0
+
+    ind.update, ind.read = update, read
+
+
+class _ChangeState:
+    __slots__ = ("last", "ring")
+
+    def __init__(self, width: float, n: int) -> None:
+        self.last: str | None = None
+        self.ring = SumRing(width, n)
+
+    def dump(self) -> list[Any]:
+        return [self.last, self.ring.dump()]
+
+    def load(self, data: list[Any]) -> None:
+        self.last = data[0]
+        self.ring.load(data[1])
+
+
+def _compile_changes(ind: Indicator, spec: IndicatorSpec) -> None:
+    width, n, get = _width(spec), spec.buckets, _categorical(spec)
+    ind.new_state = lambda: _ChangeState(width, n)
+
+    def update(st: _ChangeState, ev: Event) -> float:
+        value = get(ev)
+        if value is not None and value != st.last:
+            if st.last is not None:
+                st.ring.add(ev.ts, 1)
+            st.last = value
+        st.ring.advance(ev.ts)
+        return float(st.ring.count)
+
+    def read(st: _ChangeState, ev: Event) -> float:
+        st.ring.advance(ev.ts)
+        return float(st.ring.count)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_history(ind: Indicator, spec: IndicatorSpec) -> None:
+    """``zscore`` and ``ratio_to_mean``: the event's value against the key's own window history."""
+    width, n, get = _width(spec), spec.buckets, _numeric(spec)
+    zscore = spec.kind == "zscore"
+    ind.new_state = lambda: SumRing(width, n)
+
+    def compare(st: SumRing, x: float) -> float:
+        count = st.count
+        if count == 0:
+            return NAN
+        mean = st.total / count
+        if not zscore:
+            return x / mean if mean else NAN
+        if count < 2:
+            return NAN
+        var = max(0.0, st.sq / count - mean * mean)
+        return (x - mean) / math.sqrt(var) if var > 0 else 0.0
+
+    def update(st: SumRing, ev: Event) -> float:
+        x = get(ev)
+        st.advance(ev.ts)
+        if x is None:
+            return NAN
+        value = compare(st, x)  # history before this event
+        st.add(ev.ts, x)
+        return value
+
+    def read(st: SumRing, ev: Event) -> float:
+        x = get(ev)
+        st.advance(ev.ts)
+        return NAN if x is None else compare(st, x)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_delayed(ind: Indicator, spec: IndicatorSpec) -> None:
+    width, n = _width(spec), spec.buckets
+    delay = round(spec.delay_s / width)
+    rate = spec.kind == "delayed_rate"
+    ind.new_state = lambda: DelayedRing(width, n, delay)
+
+    def value(st: DelayedRing) -> float:
+        if rate:
+            return st.positives / st.count if st.count else 0.0
+        return float(st.count)
+
+    def update(st: DelayedRing, ev: Event) -> float:
+        st.add(ev.ts, 1 if ev.label else 0)
+        return value(st)
+
+    def read(st: DelayedRing, ev: Event) -> float:
+        st.advance(ev.ts)
+        return value(st)
+
+    ind.update, ind.read = update, read
+
+
+def _compile_stateless(ind: Indicator, spec: IndicatorSpec) -> None:
+    kind = spec.kind
+    fn: Callable[[Event], float]
+    if kind == "local_hour":
+
+        def fn(ev: Event) -> float:
+            return float(local_hour(ev.ts))
+
+    elif kind == "is_night":
+
+        def fn(ev: Event) -> float:
+            return 1.0 if local_hour(ev.ts) < 6 else 0.0
+
+    elif kind == "is_weekend":
+
+        def fn(ev: Event) -> float:
+            return 1.0 if local_weekday(ev.ts) >= 5 else 0.0
+
+    else:  # value
+        get, scale = _numeric(spec), _scale(spec)
+
+        def fn(ev: Event) -> float:
+            x = get(ev)
+            return NAN if x is None else x / scale
+
+    ind.new_state = lambda: None
+    ind.dump = lambda st: None
+    ind.load = lambda data: None
+    ind.update = lambda st, ev: fn(ev)
+    ind.read = ind.update if kind != "value" else (lambda st, ev: NAN)
+
+
+_COMPILERS: dict[str, Callable[[Indicator, IndicatorSpec], None]] = {
+    "value": _compile_stateless,
+    "local_hour": _compile_stateless,
+    "is_night": _compile_stateless,
+    "is_weekend": _compile_stateless,
+    "count": _compile_count,
+    "sum": _compile_sum,
+    "mean": _compile_mean,
+    "max": _compile_max,
+    "distinct": _compile_distinct,
+    "since_last": _compile_since_last,
+    "night_share": _compile_night_share,
+    "gps_speed": _compile_gps,
+    "gps_jump": _compile_gps,
+    "region_mismatch": _compile_region_mismatch,
+    "changes": _compile_changes,
+    "zscore": _compile_history,
+    "ratio_to_mean": _compile_history,
+    "delayed_rate": _compile_delayed,
+    "delayed_count": _compile_delayed,
+}

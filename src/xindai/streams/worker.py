@@ -1,0 +1,310 @@
+"""The Redis Streams risk worker: consumer group, durable checkpoints, reclaim, exactly-once windows.
+
+Protocol for one partition (see ``redis_streams`` for the keys):
+
+1. take the partition lease (``SET NX PX``); only the lease holder applies events to the windows;
+2. restore the checkpointed window state from the state hash;
+3. reclaim with ``XAUTOCLAIM`` every entry still pending in the group (delivered to a worker that died
+   before its checkpoint), then read its own pending list from ``0``, then new entries with ``>``;
+4. apply events in memory; every ``checkpoint_every`` events or ``checkpoint_interval_s`` seconds,
+   one Lua script atomically: checks the lease is still ours (fencing a zombie), writes the changed
+   entities to the state hash, appends the compact decisions and dead letters, and ``XACK``s the
+   entries — the acknowledgement happens only together with the durable state change.
+
+Why this is exactly-once: an entry is acknowledged in the same atomic step that stores its effect.
+If the worker dies before that step, the entry stays pending and the checkpoint does not contain its
+effect; the next owner restores the checkpoint and re-applies the entry once. The engine's dedup set
+(part of the checkpoint) also absorbs producer-side duplicates. Malformed payloads are dead-lettered
+and acknowledged; nothing in an entry can crash the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from xindai.kernel import NotFoundError
+from xindai.risk.decisions import Decision
+from xindai.risk.engine import RiskEngine
+from xindai.risk.ports import DeadLetter
+from xindai.streams.redis_streams import GROUP, StreamKeys
+
+FLUSH_LUA = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local group = ARGV[3]
+local ns, ni, nd, nl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local i = 8
+for k = 1, ns do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]); i = i + 2 end
+for k = 1, nd do redis.call('XADD', KEYS[4], '*', 'd', ARGV[i]); i = i + 1 end
+for k = 1, nl do redis.call('XADD', KEYS[5], '*', 'd', ARGV[i]); i = i + 1 end
+local chunk = {}
+for k = 1, ni do
+  chunk[#chunk + 1] = ARGV[i]; i = i + 1
+  if #chunk == 500 then redis.call('XACK', KEYS[3], group, unpack(chunk)); chunk = {} end
+end
+if #chunk > 0 then redis.call('XACK', KEYS[3], group, unpack(chunk)) end
+return 1
+"""
+
+
+class LeaseLost(RuntimeError):
+    """Another worker owns the partition now; this worker must stop without acknowledging."""
+
+
+class _Outbox:
+    """Decision and dead-letter buffers flushed with the checkpoint (the worker's store ports)."""
+
+    def __init__(self) -> None:
+        self.decisions: list[str] = []
+        self.dead: list[str] = []
+        self.count = 0
+
+    # DecisionStore
+    def append(self, decision: Decision) -> None:
+        self.count += 1
+        self.decisions.append(
+            json.dumps(
+                {
+                    "e": decision.event_id,
+                    "s": decision.subject,
+                    "a": decision.action.value,
+                    "p": round(decision.points, 3),
+                    "l": decision.level_after,
+                    "h": [h.rule_id for h in decision.hits],
+                },
+                separators=(",", ":"),
+            )
+        )
+
+    def get(self, decision_id: str) -> Decision:
+        raise NotFoundError(f"decision {decision_id} (the worker streams decisions out)")
+
+    def for_subject(self, subject: str) -> list[Decision]:
+        return []
+
+    def __len__(self) -> int:
+        return self.count
+
+    # DeadLetterStore
+    def put(self, letter: DeadLetter) -> None:
+        self.dead.append(
+            json.dumps(
+                {"raw": letter.raw, "field": letter.field, "reason": letter.reason},
+                ensure_ascii=False,
+            )
+        )
+
+    def entries(self) -> list[DeadLetter]:
+        return []
+
+
+@dataclass
+class WorkerStats:
+    applied: int = 0
+    reclaimed: int = 0
+    checkpoints: int = 0
+    dead_letters: int = 0
+    seconds: float = 0.0
+
+
+class RiskWorker:
+    """Consumes one partition's stream into a ``RiskEngine``."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        engine_factory: Callable[[], RiskEngine],
+        *,
+        partition: int = 0,
+        consumer: str = "worker-1",
+        lease_ms: int = 10_000,
+        batch: int = 500,
+        checkpoint_every: int = 5_000,
+        checkpoint_interval_s: float = 1.0,
+        block_ms: int = 200,
+    ) -> None:
+        self.client = client
+        self.keys = StreamKeys(prefix, partition)
+        self.consumer = consumer
+        self.lease_ms = lease_ms
+        self.batch = batch
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self.block_ms = block_ms
+        self.outbox = _Outbox()
+        self.engine = engine_factory()
+        self.engine.track_dirty = True
+        self.engine.decisions = self.outbox
+        self.engine.dead_letters = self.outbox
+        self.engine.policy = _no_cases(self.engine)
+        self.stats = WorkerStats()
+        self._flush_script = client.register_script(FLUSH_LUA)
+        self._unacked: list[bytes] = []
+        self._last_flush = time.monotonic()
+
+    # --- setup ----------------------------------------------------------------------------------
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.keys.events, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def acquire(self, wait_s: float = 30.0) -> bool:
+        """Take the partition lease, waiting up to ``wait_s`` for a dead owner's lease to expire."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self.client.set(self.keys.lease, self.consumer, nx=True, px=self.lease_ms):
+                return True
+            if self.client.get(self.keys.lease) == self.consumer.encode():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def restore(self) -> int:
+        """Load the checkpointed state; returns the number of entities restored."""
+        entries: dict[str, str] = {}
+        for field, value in self.client.hscan_iter(self.keys.state, count=1000):
+            entries[field.decode()] = value.decode()
+        self.engine.restore(entries)
+        self.engine.dirty = set()
+        return len(entries)
+
+    def reclaim(self) -> int:
+        """XAUTOCLAIM every pending entry of the group (a dead worker's) to this consumer."""
+        claimed = 0
+        cursor: Any = "0-0"
+        while True:
+            result = self.client.xautoclaim(
+                self.keys.events, GROUP, self.consumer, min_idle_time=0, start_id=cursor, count=1000
+            )
+            cursor, messages = result[0], result[1]
+            claimed += len(messages)
+            if cursor in (b"0-0", "0-0"):
+                break
+        self.stats.reclaimed += claimed
+        return claimed
+
+    # --- the loop -------------------------------------------------------------------------------
+    def run(self, *, stop_when_idle: bool = False, max_events: int | None = None) -> WorkerStats:
+        """Consume until idle (``stop_when_idle``) or ``max_events`` applied; checkpoint on exit."""
+        started = time.perf_counter()
+        self.ensure_group()
+        if not self.acquire():
+            raise LeaseLost(f"partition {self.keys.partition} is owned by another worker")
+        self.restore()
+        self.reclaim()
+        last_id: bytes | str = "0"
+        # Own pending list first (reclaimed or from a previous life under the same name).
+        while True:
+            entries = self._read(last_id, block=False)
+            if not entries:
+                break
+            self._apply(entries)
+            last_id = entries[-1][0]
+            if max_events is not None and self.stats.applied >= max_events:
+                self.flush()
+                self.stats.seconds = time.perf_counter() - started
+                return self.stats
+        while True:
+            entries = self._read(">", block=True)
+            if entries:
+                self._apply(entries)
+            now = time.monotonic()
+            due = (
+                len(self._unacked) >= self.checkpoint_every
+                or now - self._last_flush >= self.checkpoint_interval_s
+            )
+            if due or not entries:
+                self.flush()
+            if max_events is not None and self.stats.applied >= max_events:
+                break
+            if not entries and stop_when_idle:
+                break
+        self.flush()
+        self.stats.seconds = time.perf_counter() - started
+        return self.stats
+
+    def _read(self, last_id: bytes | str, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        result: Any = self.client.xreadgroup(
+            GROUP,
+            self.consumer,
+            {self.keys.events: last_id},
+            count=self.batch,
+            block=self.block_ms if block else None,
+        )
+        if not result:
+            return []
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = result[0][1]
+        return [e for e in entries if e[1] is not None]
+
+    def _apply(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        engine = self.engine
+        for entry_id, fields in entries:
+            self._unacked.append(entry_id)
+            payload = fields.get(b"e", b"")
+            try:
+                raw = json.loads(payload)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raw = None
+            if not isinstance(raw, dict):
+                text = payload.decode("utf-8", "replace")
+                self.outbox.put(DeadLetter(text, "event", "not a JSON object", "redis"))
+                self.stats.dead_letters += 1
+                continue
+            engine.process_raw(raw, "redis")
+            self.stats.applied += 1
+
+    def flush(self) -> None:
+        """Atomically persist the changed state with the decisions and acknowledge the entries."""
+        state = self.engine.take_dirty()
+        args: list[Any] = [
+            self.consumer,
+            self.lease_ms,
+            GROUP,
+            len(state),
+            len(self._unacked),
+            len(self.outbox.decisions),
+            len(self.outbox.dead),
+        ]
+        for key, value in state.items():
+            args.append(key)
+            args.append(value)
+        args.extend(self.outbox.decisions)
+        args.extend(self.outbox.dead)
+        args.extend(self._unacked)
+        keys = [
+            self.keys.lease,
+            self.keys.state,
+            self.keys.events,
+            self.keys.decisions,
+            self.keys.dead,
+        ]
+        ok = self._flush_script(keys=keys, args=args)
+        if not ok:
+            raise LeaseLost(f"lost the lease of partition {self.keys.partition}")
+        self.outbox.decisions.clear()
+        self.outbox.dead.clear()
+        self._unacked.clear()
+        self.stats.checkpoints += 1
+        self._last_flush = time.monotonic()
+
+    def release(self) -> None:
+        """Give the lease up (clean shutdown) so another worker need not wait for the TTL."""
+        if self.client.get(self.keys.lease) == self.consumer.encode():
+            self.client.delete(self.keys.lease)
+
+
+def _no_cases(engine: RiskEngine) -> Any:
+    from dataclasses import replace
+
+    # The worker streams decisions out; case management happens where analysts work.
+    return replace(engine.policy, open_cases=False)
