@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,7 +15,6 @@ from rich.console import Console
 from xindai.kernel.errors import ConflictError, DomainError, NotFoundError, ValidationError
 
 console = Console()
-err_console = Console(stderr=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,13 +28,17 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except ValidationError as err:
-            err_console.print(f"error: {err.field}: {err.reason}", highlight=False, markup=False)
-            raise typer.Exit(2) from None
+            _fail(f"error: {err.field}: {err.reason}")
         except (NotFoundError, ConflictError, DomainError) as err:
-            err_console.print(f"error: {err}", highlight=False, markup=False)
-            raise typer.Exit(2) from None
+            _fail(f"error: {err}")
 
     return wrapper
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr (never wrapped: scripts parse it) and exit status 2."""
+    sys.stderr.write(" ".join(message.split()) + "\n")
+    raise typer.Exit(2)
 
 
 def parse_date(value: str, field: str = "date") -> date:

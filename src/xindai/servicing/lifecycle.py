@@ -144,6 +144,8 @@ def disburse(loan: Loan, product: LoanProduct, on: date, amount: int) -> Journal
     _require_positive(amount, "amount")
     if loan.status in (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF):
         raise ConflictError(f"loan {loan.number} is {loan.status.value}; nothing can be disbursed")
+    if loan.status is LoanStatus.ACTIVE and not product.multi_tranche:
+        raise ConflictError(f"product {product.code} does not allow further tranches")
     if loan.disbursed + amount > loan.line_amount:
         raise ValidationError(
             "amount",
@@ -168,8 +170,6 @@ def disburse(loan: Loan, product: LoanProduct, on: date, amount: int) -> Journal
         loan.anchor_accrued = 0
         loan.processed_through = on
     else:
-        if not product.multi_tranche:
-            raise ConflictError(f"product {product.code} does not allow further tranches")
         if loan.processed_through != on:
             raise ConflictError("the loan must be run through the draw date before a tranche")
         inst = loan.current_installment()
