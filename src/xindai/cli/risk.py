@@ -140,7 +140,12 @@ def replay_cmd(
 
             stores = {"decisions": InMemoryDecisions(keep=False)}
         _, _, engine = _engine(indicators, rules, model, **stores)
-        report = replay(engine, read_rows(events, _mapping(mapping)), str(events))
+        try:
+            report = replay(engine, read_rows(events, _mapping(mapping)), str(events))
+        finally:
+            for store in stores.values():
+                if hasattr(store, "close"):
+                    store.close()
     except (ValidationError, OSError) as exc:
         raise _fail(exc) from None
     _print_report(report, as_json, f"replay {events.name}")

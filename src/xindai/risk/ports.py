@@ -125,17 +125,23 @@ def _read_lines(path: Path) -> Iterator[dict[str, Any]]:
 
 
 class _JsonlFile:
+    """An append handle opened on the first write (readers never hold a handle); ``close`` it."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("a", encoding="utf-8")
+        self._fh: Any = None
 
     def write(self, obj: dict[str, Any]) -> None:
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("a", encoding="utf-8")
         self._fh.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._fh.flush()
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 class JsonlDecisions(InMemoryDecisions):

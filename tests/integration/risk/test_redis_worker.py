@@ -1,0 +1,201 @@
+"""The Redis Streams worker against a real Redis (``XINDAI_TEST_REDIS_URL``; skipped without it).
+
+The fault drill kills a worker process with SIGKILL mid-stream, starts another, and checks that
+every event was applied to the windows exactly once: the final window state equals that of an
+uninterrupted in-process run over the same events, and exactly one decision per event came out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+redis = pytest.importorskip("redis")
+
+from xindai.risk.engine import RiskEngine  # noqa: E402
+from xindai.risk.registry import load_registry  # noqa: E402
+from xindai.risk.rules import load_ruleset  # noqa: E402
+from xindai.streams.redis_streams import RedisEventProducer, StreamKeys  # noqa: E402
+from xindai.streams.worker import LeaseLost, RiskWorker  # noqa: E402
+
+URL = os.environ.get("XINDAI_TEST_REDIS_URL")
+pytestmark = pytest.mark.skipif(
+    not URL, reason="XINDAI_TEST_REDIS_URL is not set (no Redis to test)"
+)
+
+REGISTRY = load_registry()
+RULES = load_ruleset(None, REGISTRY.names)
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+KINDS = ["login", "address_changed", "transaction", "gps_reported", "app_session", "device_bound"]
+
+
+def make_engine() -> RiskEngine:
+    return RiskEngine(REGISTRY, RULES)
+
+
+def events(n: int) -> list[dict[str, Any]]:
+    out = []
+    for i in range(n):
+        out.append(
+            {
+                "event_id": f"ev{i}",
+                "subject": f"u{i % 17}",
+                "type": KINDS[i % len(KINDS)],
+                "occurred_at": (T0 + timedelta(seconds=37 * i)).isoformat(),
+                "device_id": f"d{i % 5}",
+                "ip": f"10.0.{i % 3}.1",
+                "amount": f"{(i * 7) % 400}.50",
+                "terminal_id": f"t{i % 4}",
+                "lat": 30.0 + (i % 11) * 0.3,
+                "lon": 120.0 + (i % 13) * 0.2,
+                "attributes": {"duration_s": 20 + i % 9},
+                "label": int(i % 23 == 0),
+            }
+        )
+    return out
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    c = redis.Redis.from_url(URL)
+    c.ping()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def prefix(client: Any) -> Iterator[str]:
+    name = f"test:risk:{uuid.uuid4().hex[:10]}"
+    yield name
+    for key in client.scan_iter(match=f"{name}:*"):
+        client.delete(key)
+
+
+def states(engine: RiskEngine) -> dict[str, Any]:
+    return {k: json.loads(v) for k, v in engine.dump_state().items()}
+
+
+def decisions(client: Any, prefix: str) -> list[dict[str, Any]]:
+    rows = client.xrange(StreamKeys(prefix, 0).decisions)
+    return [json.loads(fields[b"d"]) for _, fields in rows]
+
+
+def test_worker_consumes_checkpoints_and_dead_letters(client: Any, prefix: str) -> None:
+    producer = RedisEventProducer(client, prefix)
+    raws = events(300)
+    producer.publish_many(raws)
+    producer.publish_text(0, "{not json")
+    producer.publish_many([{**raws[0], "event_id": "bad", "type": "teleport"}])
+    producer.publish_many([raws[-3]])  # a producer-side duplicate (inside the lateness horizon)
+    worker = RiskWorker(
+        client, prefix, make_engine, consumer="w1", checkpoint_every=100, block_ms=50
+    )
+    stats = worker.run(stop_when_idle=True)
+    worker.release()
+    assert stats.checkpoints >= 3
+    out = decisions(client, prefix)
+    assert sorted(d["e"] for d in out) == sorted(r["event_id"] for r in raws)
+    dead = [json.loads(f[b"d"]) for _, f in client.xrange(StreamKeys(prefix, 0).dead)]
+    assert {d["field"] for d in dead} == {"event", "type"}
+    group = client.xinfo_groups(StreamKeys(prefix, 0).events)[0]
+    assert group["pending"] == 0
+    reference = make_engine()
+    for raw in raws:
+        reference.process_raw(raw)
+    assert states(worker.engine) == states(reference)
+    # A fresh worker restores exactly the checkpointed state.
+    again = RiskWorker(client, prefix, make_engine, consumer="w2", block_ms=50)
+    again.acquire()
+    again.restore()
+    assert states(again.engine) == states(reference)
+    again.release()
+
+
+def test_a_worker_without_the_lease_cannot_checkpoint(client: Any, prefix: str) -> None:
+    RedisEventProducer(client, prefix).publish_many(events(10))
+    owner = RiskWorker(client, prefix, make_engine, consumer="owner", lease_ms=5000)
+    owner.ensure_group()
+    assert owner.acquire()
+    zombie = RiskWorker(client, prefix, make_engine, consumer="zombie", lease_ms=5000)
+    assert not zombie.acquire(wait_s=0.1)
+    with pytest.raises(LeaseLost):
+        zombie.flush()
+    owner.release()
+
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import redis
+    from xindai.risk.engine import RiskEngine
+    from xindai.risk.registry import load_registry
+    from xindai.risk.rules import load_ruleset
+    from xindai.streams.worker import RiskWorker
+
+    url, prefix = sys.argv[1], sys.argv[2]
+    registry = load_registry()
+    rules = load_ruleset(None, registry.names)
+
+    def factory():
+        engine = RiskEngine(registry, rules)
+        inner = engine.process_raw
+        def slow(raw, source=""):
+            time.sleep(0.001)  # make the stream long enough to be killed in the middle
+            return inner(raw, source)
+        engine.process_raw = slow
+        return engine
+
+    worker = RiskWorker(redis.Redis.from_url(url), prefix, factory, consumer="doomed",
+                        lease_ms=1500, batch=40, checkpoint_every=150, checkpoint_interval_s=60)
+    worker.run(stop_when_idle=True)
+    """
+)
+
+
+def test_fault_drill_kill_a_worker_mid_stream_every_event_applied_once(
+    client: Any, prefix: str
+) -> None:
+    raws = events(1500)
+    RedisEventProducer(client, prefix).publish_many(raws)
+    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, URL, prefix])
+    try:
+        deadline = time.monotonic() + 60
+        # Kill once some checkpoints are durable and more work is in flight.
+        while time.monotonic() < deadline and len(decisions(client, prefix)) < 450:
+            time.sleep(0.01)
+            assert proc.poll() is None, "the worker finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done_before = len(decisions(client, prefix))
+    assert 0 < done_before < len(raws)
+
+    survivor = RiskWorker(
+        client, prefix, make_engine, consumer="survivor", lease_ms=1500, block_ms=50
+    )
+    stats = survivor.run(stop_when_idle=True)
+    survivor.release()
+    assert stats.reclaimed > 0  # the dead worker's in-flight entries were reclaimed
+
+    reference = make_engine()
+    for raw in raws:
+        reference.process_raw(raw)
+    assert states(survivor.engine) == states(reference)
+    out = decisions(client, prefix)
+    ids = [d["e"] for d in out]
+    assert len(ids) == len(set(ids)) == len(raws)
+    assert client.xinfo_groups(StreamKeys(prefix, 0).events)[0]["pending"] == 0
