@@ -21,7 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	mkdir -p var
 	XINDAI_DATABASE_URL=$(DB_URL) $(BIN)/xindai db upgrade
-	XINDAI_DATABASE_URL=$(DB_URL) $(BIN)/xindai demo seed
+	XINDAI_DATABASE_URL=$(DB_URL) $(BIN)/xindai demo seed --if-empty
 	XINDAI_DATABASE_URL=$(DB_URL) $(BIN)/xindai serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite (PostgreSQL tests run when XINDAI_TEST_POSTGRES_URL is set)

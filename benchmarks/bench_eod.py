@@ -24,15 +24,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from xindai.app.eod import run_eod
 from xindai.bootstrap import bootstrap, run_eod_parallel, upgrade_database
 from xindai.products.loan_product import load_catalogue
 from xindai.servicing import lifecycle
 from xindai.servicing.loan import Loan
+from xindai.store.raw import Raw, placeholders
 from xindai.store.repositories import loan_row
-from xindai.store.tables import installments, loans
 
 DAY = date(2026, 7, 1)
 PRODUCT = "consumer-instalment"
@@ -78,57 +78,62 @@ def seed(url: str, n: int) -> None:
     templates = _templates()
     now = datetime.now(UTC)
     batch = 20_000
+    inst_cols = (
+        "period",
+        "start_date",
+        "due_date",
+        "principal",
+        "interest",
+        "fee",
+        "accrued_interest",
+        "fee_recognised",
+        "late_fee",
+        "prepayment_fee",
+        "paid_principal",
+        "paid_interest",
+        "paid_fee",
+    )
+    static = {
+        "product_code": PRODUCT,
+        "currency": "CNY",
+        "annual_rate": "0.12",
+        "first_due_date": None,
+        "version": 0,
+        "borrower_ref": None,
+        "created_at": now,
+    }
     with platform.engine.begin() as conn:
+        raw = Raw(conn)
+        t_rows = [
+            {
+                **static,
+                "method": t.method,
+                "term": t.term,
+                "start_date": t.start_date,
+                "line_amount": t.line_amount,
+                **loan_row(t),
+            }
+            for t in templates
+        ]
+        loan_cols = ["id", "uuid", "number", *t_rows[0]]
+        t_insts = [
+            [tuple(raw.param(getattr(i, f)) for f in inst_cols) for i in t.installments]
+            for t in templates
+        ]
+        t_vals = [tuple(raw.param(r[c]) for c in loan_cols[3:]) for r in t_rows]
+        loan_sql = (
+            f"INSERT INTO loans ({', '.join(loan_cols)}) VALUES ({placeholders(len(loan_cols))})"
+        )
+        inst_sql = f"INSERT INTO installments (loan_id, {', '.join(inst_cols)}) VALUES ({placeholders(len(inst_cols) + 1)})"
         for start in range(0, n, batch):
             loan_rows, inst_rows = [], []
             for k in range(start, min(n, start + batch)):
-                t = templates[(k % 30) * 2 + (1 if k % 25 == 0 else 0)]  # 4% overdue
+                t = (k % 30) * 2 + (1 if k % 25 == 0 else 0)  # 4% overdue
                 lid = k + 1
-                loan_rows.append(
-                    {
-                        "id": lid,
-                        "uuid": str(uuidlib.UUID(int=lid)),
-                        "number": f"B{lid:010d}",
-                        "product_code": PRODUCT,
-                        "currency": "CNY",
-                        "annual_rate": "0.12",
-                        "method": t.method,
-                        "term": t.term,
-                        "start_date": t.start_date,
-                        "first_due_date": None,
-                        "line_amount": t.line_amount,
-                        "version": 0,
-                        "borrower_ref": None,
-                        "created_at": now,
-                        **loan_row(t),
-                    }
-                )
-                for i in t.installments:
-                    inst_rows.append(
-                        {
-                            "loan_id": lid,
-                            **{
-                                f: getattr(i, f)
-                                for f in (
-                                    "period",
-                                    "start_date",
-                                    "due_date",
-                                    "principal",
-                                    "interest",
-                                    "fee",
-                                    "accrued_interest",
-                                    "fee_recognised",
-                                    "late_fee",
-                                    "prepayment_fee",
-                                    "paid_principal",
-                                    "paid_interest",
-                                    "paid_fee",
-                                )
-                            },
-                        }
-                    )
-            conn.execute(insert(loans), loan_rows)
-            conn.execute(insert(installments), inst_rows)
+                loan_rows.append((lid, str(uuidlib.UUID(int=lid)), f"B{lid:010d}", *t_vals[t]))
+                inst_rows.extend((lid, *values) for values in t_insts[t])
+            raw.executemany(loan_sql, loan_rows, converted=True)
+            raw.executemany(inst_sql, inst_rows, converted=True)
     platform.close()
 
 

@@ -68,8 +68,18 @@ def seed_demo(
     loans: int = 60,
     seed: int = 7,
     until: date = date(2026, 11, 27),
+    if_empty: bool = False,
 ) -> dict[str, Any]:
     """Build the demo book up to ``until``; return counts by status."""
+    if if_empty:
+        with uow_factory() as uow:
+            existing = uow.loans.count()
+        if existing:
+            return {
+                "loans": 0,
+                "skipped": f"the database already holds {existing} loans",
+                "by_status": {},
+            }
     rng = random.Random(seed)
     first_day = until - timedelta(days=420)
     borrowers: list[_Borrower] = []

@@ -65,6 +65,9 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
     until: Annotated[str, typer.Option(help="Business date the demo is run up to.")] = "2026-11-27",
     database_url: Annotated[str | None, typer.Option(help="Overrides XINDAI_DATABASE_URL.")] = None,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if loans exist.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Seed a synthetic loan book (every state: current, overdue, prepaid, written off, closed)."""
@@ -76,6 +79,7 @@ def demo_seed(
         summary = seed_demo(
             platform.uow,
             platform.products,
+            if_empty=if_empty,
             loans=loans,
             seed=seed,
             until=parse_date(until, "until"),
@@ -84,6 +88,9 @@ def demo_seed(
         platform.close()
     if json_out:
         emit_json(summary)
+        return
+    if summary.get("skipped"):
+        console.print(f"demo seed skipped: {summary['skipped']}")
         return
     table = Table(title="demo book (synthetic)")
     table.add_column("status")

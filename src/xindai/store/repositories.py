@@ -164,6 +164,9 @@ class LoanRepository:
             raise NotFoundError(f"loan {ref} not found")
         return int(found)
 
+    def count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(loans)).scalar_one())
+
     def uuid_of(self, loan_id: int) -> str:
         return str(
             self.conn.execute(select(loans.c.uuid).where(loans.c.id == loan_id)).scalar_one()

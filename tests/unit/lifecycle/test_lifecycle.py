@@ -182,7 +182,7 @@ def test_tranches_accrue_interest_only_on_drawn_principal() -> None:
 
 
 def test_refusals_change_nothing() -> None:
-    loan, product, journal = make_loan()
+    loan, product, _journal = make_loan()
     snapshot = repr(loan)
     with pytest.raises(ValidationError):
         lifecycle.repay(loan, product, START, 0)
