@@ -184,11 +184,14 @@ class RobustZAnomaly:
 
     @classmethod
     def fit(cls, x: FloatArray, feature_names: Sequence[str]) -> RobustZAnomaly:
-        with np.errstate(all="ignore"):
-            med = np.nanmedian(np.where(np.isfinite(x), x, np.nan), axis=0)
-            mad = np.nanmedian(np.abs(x - med), axis=0) * 1.4826
-        med = np.nan_to_num(med, nan=0.0)
-        mad = np.nan_to_num(mad, nan=0.0)
+        finite = np.where(np.isfinite(x), x, np.nan)
+        med = np.zeros(x.shape[1])
+        mad = np.zeros(x.shape[1])
+        # All-NaN columns (an indicator this data never feeds) keep MAD 0 and are ignored.
+        for j in np.flatnonzero(np.isfinite(finite).any(axis=0)):
+            column = finite[:, j][np.isfinite(finite[:, j])]
+            med[j] = np.median(column)
+            mad[j] = np.median(np.abs(column - med[j])) * 1.4826
         return cls(feature_names, med.tolist(), mad.tolist())
 
     def score(self, values: Mapping[str, float]) -> float:

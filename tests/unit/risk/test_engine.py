@@ -13,7 +13,7 @@ from xindai.risk.geo import is_night, local_hour, local_weekday
 from xindai.risk.level import LevelPolicy, LevelState, apply_evidence, decayed
 from xindai.risk.rules import Action, build_ruleset
 
-from .helpers import REGISTRY, T0, Feed, engine
+from .helpers import REGISTRY, Feed, engine
 
 M = timedelta(minutes=1)
 
