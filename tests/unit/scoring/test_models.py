@@ -1,0 +1,207 @@
+"""Training, artefacts, the decision path, explanations, registry, monitoring and reports, on the
+real German credit data (small enough to run in full)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xindai.kernel import FixedClock, ValidationError
+from xindai.scoring import (
+    Registry,
+    Scorer,
+    TrainConfig,
+    TrainResult,
+    compare_groups,
+    load_model,
+    load_spec,
+    load_training_data,
+    monitor,
+    render_report,
+    train,
+)
+from xindai.scoring.calibration import Calibrator, fit_isotonic, fit_platt
+from xindai.scoring.frame import encode
+from xindai.scoring.gbm import fit_gbm, raw_logit
+from xindai.scoring.trees import Ensemble
+
+from .conftest import german_path
+
+
+def test_training_reports_out_of_fold_metrics(german_result: TrainResult) -> None:
+    mt = german_result.metrics
+    assert 0.74 < mt["auc"] < 0.85
+    assert set(mt["candidate_auc"]) == {"scorecard", "gbm:regularised", "gbm:flexible"}
+    assert mt["auc"] >= max(mt["candidate_auc"].values()) - 1e-12  # blend never worse than parts
+    assert mt["calibration"]["chosen"] in {"platt", "isotonic"}
+    assert [r["approval_rate"] for r in mt["approval"]] == [0.5, 0.6, 0.7, 0.8, 0.9]
+    rates = [r["bad_rate"] for r in mt["approval"]]
+    assert rates == sorted(rates)  # approving more lets in more bads
+    assert "personal_status_and_sex" in mt["segments"]
+    prov = german_result.provenance
+    assert prov["trained_at"].startswith("2026-01-02T03:04:05")
+    assert len(prov["data_sha256"]) == 64
+    assert prov["libraries"]["lightgbm"]
+
+
+def test_artefact_has_no_pickle_and_reloads_identically(
+    german_result: TrainResult, german_dir: Path
+) -> None:
+    names = {p.name for p in german_dir.iterdir()}
+    assert {"model.json", "spec.yaml", "metrics.json", "reference.json"} <= names
+    for p in german_dir.iterdir():
+        assert not p.read_bytes().startswith(b"\x80"), f"{p.name} looks like a pickle"
+    loaded = load_model(german_dir)
+    df = pd.read_csv(german_path())
+    x = encode(df, loaded.model.schema)
+    np.testing.assert_allclose(loaded.model.pd(x), german_result.model.pd(x), rtol=0, atol=1e-12)
+
+
+def test_single_application_scoring_matches_batch(german_dir: Path) -> None:
+    scorer = Scorer.load(german_dir)
+    df = pd.read_csv(german_path()).drop(columns=["creditability"])
+    batch = scorer.score_frame(df, consent=True)
+    for i, record in enumerate(df.head(150).to_dict("records")):
+        d = scorer.score(record, consent_sensitive=True)
+        assert d.pd == pytest.approx(batch["pd"].iloc[i], abs=1e-9)
+        assert d.score == pytest.approx(batch["score"].iloc[i], abs=1e-6)
+        assert ";".join(r.feature for r in d.reasons) == batch["reasons"].iloc[i]
+        assert all(r.contribution > 0 and r.text_zh and r.text_en for r in d.reasons)
+    # higher score ⇔ lower PD
+    order = np.argsort(batch["score"].to_numpy())
+    assert np.all(np.diff(batch["pd"].to_numpy()[order]) <= 1e-12)
+
+
+def test_sensitive_data_is_withheld_without_consent(german_dir: Path) -> None:
+    scorer = Scorer.load(german_dir)
+    record = pd.read_csv(german_path()).iloc[3].to_dict()
+    without = scorer.score(record)
+    assert without.withheld == ["savings_account_and_bonds"]
+    blanked = {**record, "savings_account_and_bonds": None}
+    assert scorer.score(blanked, consent_sensitive=True).pd == pytest.approx(without.pd)
+    assert scorer.score(record, consent_sensitive=True).withheld == []
+
+
+def test_unseen_columns_categories_and_missing_values_score(german_dir: Path) -> None:
+    scorer = Scorer.load(german_dir)
+    d = scorer.score({"purpose": "space travel", "duration_in_month": "n/a", "shoe_size": 44})
+    assert 0 < d.pd < 1 and np.isfinite(d.score)
+
+
+def test_scorecard_score_is_exactly_the_points_sum(tmp_path: Path) -> None:
+    data = load_training_data(german_path(), spec=load_spec("german_credit"))
+    result = train(data, TrainConfig(kind="scorecard", folds=3))
+    card = result.model.scorecard
+    assert card is not None and result.model.kind == "scorecard"
+    x = encode(data.frame, result.model.schema)
+    points = card.points_matrix(x)
+    np.testing.assert_allclose(
+        result.model.score(x), card.base_points + points.sum(axis=1), atol=1e-9
+    )
+    for t in card.tables:  # WOE is high for good borrowers, so points rise with WOE
+        order = np.argsort(t.woe)
+        assert np.all(np.diff(np.asarray(t.points)[order]) >= -1e-9)
+
+
+def test_tree_evaluator_is_exact_with_categoricals_and_missing_values() -> None:
+    data = load_training_data(german_path(), spec=load_spec("german_credit"))
+    from xindai.scoring.frame import learn_schema
+
+    schema = learn_schema(data.frame, data.spec)
+    x = encode(data.frame, schema)
+    rng = np.random.default_rng(0)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    booster = fit_gbm(x, data.y, schema.categorical_indices, profile="flexible", n_trees=60)
+    ens = Ensemble(booster.model_to_string(), x.shape[1])
+    raw, contrib = ens.explain(x)
+    np.testing.assert_allclose(raw, raw_logit(booster, x), atol=1e-9)
+    np.testing.assert_allclose(contrib.sum(axis=1) + ens.bias, raw, atol=1e-9)
+    for row in x[:50]:
+        r, _c = ens.explain_row(row.tolist())
+        assert r == pytest.approx(float(raw_logit(booster, row.reshape(1, -1))[0]), abs=1e-9)
+    assert isinstance(booster, lgb.Booster)
+
+
+@given(st.lists(st.floats(-8, 8), min_size=30, max_size=200), st.integers(0, 2**16))
+def test_calibrators_are_monotone_and_round_trip(logits: list[float], seed: int) -> None:
+    z = np.array(logits)
+    rng = np.random.default_rng(seed)
+    y = (rng.random(z.shape[0]) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    if y.min() == y.max():
+        y[0] = 1 - y[0]
+    grid = np.linspace(-10, 10, 101)
+    for cal in (fit_platt(z, y), fit_isotonic(z, y)):
+        p = cal(grid)
+        assert np.all(np.diff(p) >= -1e-12) and p.min() > 0 and p.max() < 1
+        np.testing.assert_allclose(Calibrator.from_dict(cal.to_dict())(grid), p)
+
+
+def test_prohibited_feature_is_refused_at_training(tmp_path: Path) -> None:
+    df = pd.read_csv(german_path()).head(200)
+    df["medical_history"] = ["none", "diabetes"] * 100
+    path = tmp_path / "g.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(ValidationError, match="prohibited"):
+        load_training_data(path, target="creditability")
+
+
+def test_registry_labels_champion_and_challenger(german_dir: Path, tmp_path: Path) -> None:
+    reg = Registry(tmp_path / "reg", clock=FixedClock())
+    first = reg.promote(german_dir, "champion")
+    assert reg.register(german_dir) == first  # idempotent
+    assert reg.path_of("champion") == german_dir.resolve()
+    reg.promote(german_dir, "challenger")  # a model holds one label at a time
+    labels = reg.listing()[0]["labels"]
+    assert labels == ["challenger"]
+    with pytest.raises(ValidationError, match="not a xindai model"):
+        reg.promote(tmp_path, "champion")
+    with pytest.raises(ValidationError, match="label"):
+        reg.promote(german_dir, "king")
+
+
+def test_monitoring_is_stable_on_training_data_and_alarms_on_drift(german_dir: Path) -> None:
+    loaded = load_model(german_dir)
+    df = pd.read_csv(german_path())
+    same = monitor(loaded, df)
+    assert same["status"] == "stable" and same["score"]["psi"] < 1e-9
+    drifted = df.copy()
+    drifted["duration_in_month"] = drifted["duration_in_month"] * 3
+    result = monitor(loaded, drifted)
+    assert "duration_in_month" in result["alarms"]
+    assert result["status"] == "alarm"
+
+
+def test_report_is_self_contained_html(german_dir: Path) -> None:
+    page = render_report(load_model(german_dir))
+    for section in (
+        "ROC",
+        "KS",
+        "Calibration",
+        "Lift",
+        "PSI",
+        "Segments",
+        "Points table",
+        "importance",
+    ):
+        assert section in page, section
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3", "")
+    assert page.count("<svg") >= 5
+
+
+def test_compare_groups_reports_paired_bootstrap_intervals() -> None:
+    data = load_training_data(german_path(), spec=load_spec("german_credit"))
+    result = compare_groups(
+        data, [["loan"], ["loan", "behaviour"]], TrainConfig(kind="scorecard", folds=3), n_boot=60
+    )
+    assert [s["groups"] for s in result.sets] == ["loan", "loan,behaviour"]
+    d = result.differences[0]
+    lo, hi = d["bad_rate_diff_pp_ci95"]
+    assert lo <= d["bad_rate_diff_pp"] <= hi or abs(d["bad_rate_diff_pp"] - lo) < 2
+    assert result.sets[1]["auc"] > result.sets[0]["auc"]  # checking account adds real signal
+    assert result.to_dict()["published_claim_pp"] == -1.8

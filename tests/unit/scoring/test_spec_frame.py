@@ -1,0 +1,160 @@
+"""Specs, target handling, type inference, derived features and encoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xindai.kernel import ValidationError
+from xindai.scoring.frame import (
+    add_derived,
+    binary_target,
+    encode,
+    infer_spec,
+    learn_schema,
+    read_table,
+    validate_training_frame,
+)
+from xindai.scoring.spec import (
+    DataCategory,
+    FeatureKind,
+    builtin_spec_names,
+    dump_spec,
+    load_spec,
+    spec_from_dict,
+)
+
+
+def test_every_shared_dataset_has_a_shipped_spec_with_labels() -> None:
+    names = builtin_spec_names()
+    assert {"taiwan_default", "german_credit", "hmeq", "credit_risk_dataset", "lending_club",
+            "zindi_superlender"} <= set(names)  # fmt: skip
+    for name in names:
+        spec = load_spec(name)
+        assert spec.target and spec.features
+        for f in spec.features:
+            assert f.label_en and f.label_zh, f.name
+        assert len(spec.groups()) >= 2
+
+
+def test_zindi_spec_marks_gps_sensitive_and_joins_tables() -> None:
+    spec = load_spec("zindi_superlender")
+    assert spec.feature("longitude_gps").category is DataCategory.SENSITIVE
+    assert spec.builder == "zindi_superlender"
+    assert "behaviour" in spec.groups()
+
+
+def test_spec_round_trips_through_yaml(tmp_path: Path) -> None:
+    spec = load_spec("taiwan_default")
+    dump_spec(spec, tmp_path / "s.yaml")
+    assert load_spec(tmp_path / "s.yaml") == spec
+
+
+def test_spec_rejects_unknown_category() -> None:
+    with pytest.raises(ValidationError, match="category"):
+        spec_from_dict({"target": "y", "features": {"a": {"category": "secret"}}})
+
+
+def test_restrict_to_unknown_group_is_an_error() -> None:
+    with pytest.raises(ValidationError, match="unknown group"):
+        load_spec("taiwan_default").restrict_to_groups(["bureau", "astrology"])
+
+
+def test_binary_target_infers_the_bad_value() -> None:
+    y, bad, dropped = binary_target(pd.Series([0, 1, 1, 0], name="t"), None)
+    assert bad == "1" and y.tolist() == [0, 1, 1, 0] and dropped == 0
+    y, bad, _ = binary_target(pd.Series(["Good", "Bad", "Good"], name="t"), None)
+    assert bad == "Bad" and y.tolist() == [0, 1, 0]
+    y, bad, _ = binary_target(pd.Series(["ok", "late", "ok"], name="t"), "late")
+    assert y.tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("values", "bad", "message"),
+    [
+        ([1, 2, 3], None, "3 distinct values"),
+        ([1, 1, 1], None, "only one value"),
+        (["x", "z"], None, "cannot tell"),
+        ([0, 1], "7", "not a value"),
+    ],
+)
+def test_binary_target_errors(values: list[object], bad: str | None, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        binary_target(pd.Series(values, name="t"), bad)
+
+
+def test_infer_drops_ids_and_constants_and_types_columns() -> None:
+    df = pd.DataFrame(
+        {
+            "loan_id": [f"L{i}" for i in range(100)],
+            "const": [1] * 100,
+            "income": np.linspace(1, 2, 100),
+            "city": ["a", "b", "c", "d"] * 25,
+            "y": [0, 1] * 50,
+        }
+    )
+    spec = infer_spec(df, "y")
+    assert spec.feature_names == ["income", "city"]
+    assert spec.feature("city").kind is FeatureKind.CATEGORICAL
+
+
+def test_infer_guesses_prohibited_and_sensitive_from_names() -> None:
+    df = pd.DataFrame(
+        {"medical_history": ["x", "y"] * 5, "gps_lat": np.arange(10.0), "y": [0, 1] * 5}
+    )
+    spec = infer_spec(df, "y")
+    assert spec.feature("medical_history").category is DataCategory.PROHIBITED
+    assert spec.feature("gps_lat").category is DataCategory.SENSITIVE
+    with pytest.raises(ValidationError, match="prohibited"):
+        validate_training_frame(df, spec)
+
+
+def test_all_missing_column_is_refused() -> None:
+    df = pd.DataFrame({"a": [np.nan] * 4, "b": [1, 2, 3, 4], "y": [0, 1, 0, 1]})
+    with pytest.raises(ValidationError, match="entirely missing"):
+        infer_spec(df, "y")
+
+
+def test_empty_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(ValidationError, match="empty"):
+        read_table(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("a,b\n")
+    with pytest.raises(ValidationError, match="no rows"):
+        read_table(tmp_path / "header.csv")
+
+
+def test_encode_scores_unseen_categories_and_junk_as_missing() -> None:
+    train = pd.DataFrame(
+        {"n": [1.0, 2.0, 3.0] * 10, "c": ["a", "b", "a"] * 10, "y": [0, 1, 0] * 10}
+    )
+    spec = infer_spec(train, "y")
+    schema = learn_schema(train, spec)
+    assert schema.categories[1] == ("a", "b")
+    new = pd.DataFrame({"n": ["7", "oops", None], "c": ["b", "zzz", None], "extra": [1, 2, 3]})
+    x = encode(new, schema)
+    assert x[0].tolist() == [7.0, 1.0]
+    assert np.isnan(x[1]).all() and np.isnan(x[2]).all()
+    assert encode(pd.DataFrame({"other": [1]}), schema).shape == (1, 2)
+
+
+def test_derived_features_chain_and_guard_division() -> None:
+    spec = spec_from_dict(
+        {
+            "target": "y",
+            "features": {
+                "a": {}, "b": {},
+                "r": {"derive": {"op": "ratio", "columns": ["a", "b"]}},
+                "m": {"derive": {"op": "max", "columns": ["a", "r"]}},
+                "k": {"derive": {"op": "count_positive", "columns": ["a", "b"]}},
+            },
+        }
+    )  # fmt: skip
+    df = pd.DataFrame({"a": [2.0, 1.0, np.nan], "b": [4.0, 0.0, np.nan]})
+    out = add_derived(df, spec)
+    assert out["r"].tolist()[0] == 0.5 and np.isnan(out["r"].tolist()[1])
+    assert out["m"].tolist()[:2] == [2.0, 1.0] and np.isnan(out["m"].tolist()[2])
+    assert out["k"].tolist()[:2] == [2.0, 1.0]
