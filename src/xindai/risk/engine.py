@@ -29,7 +29,7 @@ from xindai.kernel import ValidationError
 from xindai.risk.cases import AnalystAction, Case, Watchlists
 from xindai.risk.decisions import Decision, RuleHit
 from xindai.risk.events import Event, EventType, parse_event
-from xindai.risk.indicators import NAN
+from xindai.risk.indicators import NAN, FusedRing, Indicator, fuse
 from xindai.risk.level import LevelPolicy, LevelState, apply_evidence, decayed
 from xindai.risk.ports import (
     CaseStore,
@@ -82,6 +82,9 @@ class EngineStats:
 
 # (slot index, indicator name, update-or-read function, counts this type?, value of an empty state)
 _Step = tuple[int, str, Callable[[Any, Event], float], bool, float]
+_FusedStep = tuple[
+    int, Callable[[Any, Event, dict[str, float]], None], bool, tuple[tuple[str, float], ...]
+]
 _PROBE = Event("probe", "probe", EventType.LOGIN, datetime(2000, 1, 1, tzinfo=UTC), 946684800.0)
 
 
@@ -92,6 +95,7 @@ class _Group:
     table: dict[str, list[Any]]
     factories: tuple[Callable[[], Any], ...]
     steps: tuple[_Step, ...]
+    fused: tuple[_FusedStep, ...]
     names: tuple[str, ...]
 
 
@@ -135,35 +139,53 @@ class RiskEngine:
         self.track_dirty = track_dirty
         self.dirty: set[tuple[str, str]] = set()
         self._clock = clock
+        self._ops: dict[str, list[Indicator | FusedRing]] = {}
         self._plans = {t: self._plan(t) for t in EventType}
         self._rules = {t: ruleset.for_type(t) for t in EventType}
 
     # --- compilation --------------------------------------------------------------------------
-    def _kind_indicators(self, kind: str) -> list[Any]:
-        return [i for i in self.registry.indicators if i.spec.key == kind]
+    def _kind_ops(self, kind: str) -> list[Indicator | FusedRing]:
+        """The state slots of one key kind: plain indicators and fused rings, in a fixed order."""
+        ops = self._ops.get(kind)
+        if ops is None:
+            ops = self._ops[kind] = fuse(
+                [i for i in self.registry.indicators if i.spec.key == kind]
+            )
+        return ops
 
     def _plan(self, event_type: EventType) -> tuple[_Group, ...]:
         groups = []
         for kind, getter in KEY_GETTERS.items():
-            inds = self._kind_indicators(kind)
-            if not inds:
+            ops = self._kind_ops(kind)
+            if not ops:
                 continue
             steps: list[_Step] = []
-            for idx, ind in enumerate(inds):
-                types = ind.spec.types
+            fused: list[_FusedStep] = []
+            names: list[str] = []
+            for idx, op in enumerate(ops):
+                types = op.spec.types if isinstance(op, Indicator) else op.types
                 counts = types is None or event_type in types or kind == "event"
-                # A state is created on the first event it counts; until then a read returns
-                # what an empty state would (0 for counts, NaN for "unknown"), without a call.
-                empty = ind.read(ind.new_state(), _PROBE) if kind != "event" else NAN
-                steps.append((idx, ind.name, ind.update if counts else ind.read, counts, empty))
+                if isinstance(op, Indicator):
+                    names.append(op.name)
+                    # A state is created on the first event it counts; until then a read returns
+                    # what an empty state would (0 for counts, NaN for "unknown"), without a call.
+                    empty = op.read(op.new_state(), _PROBE) if kind != "event" else NAN
+                    steps.append((idx, op.name, op.update if counts else op.read, counts, empty))
+                else:
+                    names.extend(op.names)
+                    probe: dict[str, float] = {}
+                    op.read(op.new_state(), _PROBE, probe)
+                    fn = op.update if counts else op.read
+                    fused.append((idx, fn, counts, tuple(probe.items())))
             groups.append(
                 _Group(
                     kind,
                     getter,
                     self.tables[kind],
-                    tuple(i.new_state for i in inds),
+                    tuple(op.new_state for op in ops),
                     tuple(steps),
-                    tuple(i.name for i in inds),
+                    tuple(fused),
+                    tuple(names),
                 )
             )
         return tuple(groups)
@@ -193,6 +215,14 @@ class RiskEngine:
                         continue
                     state = slots[idx] = factories[idx]()
                 values[name] = fn(state, event)
+            for idx, ffn, counts, empties in group.fused:
+                state = slots[idx]
+                if state is None:
+                    if not counts:
+                        values.update(empties)
+                        continue
+                    state = slots[idx] = factories[idx]()
+                ffn(state, event, values)
         return values
 
     def admit(self, event: Event) -> bool:
@@ -392,8 +422,8 @@ class RiskEngine:
         slots = self.tables[kind].get(key)
         if slots is None:
             return None
-        inds = self._kind_indicators(kind)
-        return [None if s is None else ind.dump(s) for ind, s in zip(inds, slots, strict=True)]
+        ops = self._kind_ops(kind)
+        return [None if s is None else op.dump(s) for op, s in zip(ops, slots, strict=True)]
 
     def load_entity(self, kind: str, key: str, data: Any) -> None:
         if kind == "meta":
@@ -403,9 +433,9 @@ class RiskEngine:
         elif kind == "level":
             self.levels[key] = LevelState(float(data[0]), float(data[1]))
         else:
-            inds = self._kind_indicators(kind)
+            ops = self._kind_ops(kind)
             self.tables[kind][key] = [
-                None if d is None else ind.load(d) for ind, d in zip(inds, data, strict=True)
+                None if d is None else op.load(d) for op, d in zip(ops, data, strict=True)
             ]
 
     def take_dirty(self) -> dict[str, str]:

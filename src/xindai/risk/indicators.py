@@ -22,7 +22,7 @@ from typing import Any
 
 from xindai.risk.events import Event, EventType
 from xindai.risk.geo import haversine_km, local_hour, local_weekday
-from xindai.risk.windows import DelayedRing, DistinctRing, MaxRing, SumRing
+from xindai.risk.windows import DelayedRing, DistinctRing, MaxRing, MultiRing, SumRing
 
 NAN = math.nan
 KEYS = ("subject", "device", "ip", "terminal", "event")
@@ -465,3 +465,125 @@ _COMPILERS: dict[str, Callable[[Indicator, IndicatorSpec], None]] = {
     "delayed_rate": _compile_delayed,
     "delayed_count": _compile_delayed,
 }
+
+
+# --- fusion -------------------------------------------------------------------------------------
+
+FUSABLE = frozenset({"count", "sum", "mean", "zscore", "ratio_to_mean"})
+
+
+def _signature(spec: IndicatorSpec) -> tuple[Any, ...]:
+    return (spec.key, spec.types, spec.where_attr, spec.where_value, spec.window_s, spec.buckets)
+
+
+class FusedRing:
+    """Several ring indicators over the same key, event types, filter and window, sharing one
+    ``MultiRing``: one ring update per event instead of one per indicator (same values)."""
+
+    def __init__(self, specs: list[IndicatorSpec]) -> None:
+        self.specs = tuple(specs)
+        self.names = tuple(s.name for s in specs)
+        first = specs[0]
+        self.types = first.types
+        width, n = first.window_s / first.buckets, first.buckets
+        numeric = [s for s in specs if s.kind != "count"]
+        get = _numeric(numeric[0]) if numeric else (lambda ev: None)
+        scale = _scale(numeric[0]) if numeric else 1.0
+        pre: list[tuple[str, Callable[[MultiRing, float], float]]] = []
+        post: list[tuple[str, Callable[[MultiRing], float]]] = []
+        for spec in specs:
+            if spec.kind == "count":
+                post.append((spec.name, lambda st: float(st.count)))
+            elif spec.kind == "sum":
+                post.append((spec.name, lambda st: st.total / scale))
+            elif spec.kind == "mean":
+                post.append((spec.name, lambda st: st.total / st.nx / scale if st.nx else 0.0))
+            else:
+                pre.append((spec.name, _history_fn(spec.kind == "zscore")))
+        self.new_state: Callable[[], MultiRing] = lambda: MultiRing(width, n)
+        pre_t, post_t = tuple(pre), tuple(post)
+
+        def update(st: MultiRing, ev: Event, values: dict[str, float]) -> None:
+            x = get(ev)
+            if pre_t:
+                st.advance(ev.ts)
+                for name, fn in pre_t:
+                    values[name] = NAN if x is None else fn(st, x)  # history before this event
+            st.add(ev.ts, x)
+            for name, fn2 in post_t:
+                values[name] = fn2(st)
+
+        def read(st: MultiRing, ev: Event, values: dict[str, float]) -> None:
+            x = get(ev)
+            st.advance(ev.ts)
+            for name, fn in pre_t:
+                values[name] = NAN if x is None else fn(st, x)
+            for name, fn2 in post_t:
+                values[name] = fn2(st)
+
+        self.update: Callable[[MultiRing, Event, dict[str, float]], None] = update
+        self.read: Callable[[MultiRing, Event, dict[str, float]], None] = read
+        if first.where_attr is not None:
+            attr, expected = first.where_attr, first.where_value
+
+            def filtered(st: MultiRing, ev: Event, values: dict[str, float]) -> None:
+                (update if ev.attributes.get(attr) == expected else read)(st, ev, values)
+
+            self.update = filtered
+
+    def dump(self, state: MultiRing) -> Any:
+        return state.dump()
+
+    def load(self, data: Any) -> MultiRing:
+        state = self.new_state()
+        state.load(data)
+        return state
+
+
+def _history_fn(zscore: bool) -> Callable[[MultiRing, float], float]:
+    def compare(st: MultiRing, x: float) -> float:
+        count = st.nx
+        if count == 0:
+            return NAN
+        mean = st.total / count
+        if not zscore:
+            return x / mean if mean else NAN
+        if count < 2:
+            return NAN
+        var = max(0.0, st.sq / count - mean * mean)
+        return (x - mean) / math.sqrt(var) if var > 0 else 0.0
+
+    return compare
+
+
+def fuse(indicators: list[Indicator]) -> list[Indicator | FusedRing]:
+    """Group fusable indicators with equal signatures (and the same numeric field) into rings."""
+    groups: dict[tuple[Any, ...], list[IndicatorSpec]] = {}
+    out: list[Indicator | FusedRing] = []
+    order: list[tuple[Any, ...]] = []
+    for ind in indicators:
+        spec = ind.spec
+        if spec.kind not in FUSABLE:
+            out.append(ind)
+            continue
+        field_sig = None if spec.kind == "count" else (spec.field or "amount")
+        sig = _signature(spec)
+        placed = False
+        for key in order:
+            if key[0] == sig and (field_sig is None or key[1] in (None, field_sig)):
+                members = groups[key]
+                if field_sig is not None and key[1] is None:
+                    groups.pop(key)
+                    new_key = (sig, field_sig, key[2])
+                    groups[new_key] = members
+                    order[order.index(key)] = new_key
+                    key = new_key
+                members.append(spec)
+                placed = True
+                break
+        if not placed:
+            key = (sig, field_sig, len(order))
+            groups[key] = [spec]
+            order.append(key)
+    out.extend(FusedRing(groups[k]) for k in order)
+    return out

@@ -299,3 +299,82 @@ class DelayedRing:
         self.head, self.count, self.positives = data[0], data[1], data[2]
         self.pending = deque(list(b) for b in data[3])
         self.matured = deque(list(b) for b in data[4])
+
+
+class MultiRing:
+    """One ring feeding several aggregates (fused indicators): all-events count, and count, sum and
+    sum of squares of the events that carry a value. ``add(ts, None)`` counts without a value."""
+
+    __slots__ = ("buckets", "count", "head", "n", "nx", "sq", "total", "width")
+
+    def __init__(self, width: float, n: int) -> None:
+        self.width = width
+        self.n = n
+        self.buckets: deque[list[Any]] = deque()
+        self.head = NEG_INF_BUCKET
+        self.count = 0
+        self.nx = 0
+        self.total: float = 0
+        self.sq: float = 0
+
+    def advance(self, ts: float) -> None:
+        bid = int(ts // self.width)
+        if bid > self.head:
+            self.head = bid
+        buckets = self.buckets
+        if buckets and buckets[0][0] <= self.head - self.n:
+            low = self.head - self.n
+            while buckets and buckets[0][0] <= low:
+                _, c, cx, s, q = buckets.popleft()
+                self.count -= c
+                self.nx -= cx
+                self.total -= s
+                self.sq -= q
+            if not buckets:
+                self.count, self.nx, self.total, self.sq = 0, 0, 0, 0
+
+    def add(self, ts: float, x: float | None) -> bool:
+        bid = int(ts // self.width)
+        if bid > self.head or (self.buckets and self.buckets[0][0] <= self.head - self.n):
+            self.advance(ts)
+        if bid <= self.head - self.n:
+            return False
+        buckets = self.buckets
+        if buckets and buckets[-1][0] == bid:
+            b = buckets[-1]
+        elif not buckets or buckets[-1][0] < bid:
+            b = [bid, 0, 0, 0, 0]
+            buckets.append(b)
+        else:
+            idx = len(buckets) - 1
+            while idx >= 0 and buckets[idx][0] > bid:
+                idx -= 1
+            if idx >= 0 and buckets[idx][0] == bid:
+                b = buckets[idx]
+            else:
+                b = [bid, 0, 0, 0, 0]
+                buckets.insert(idx + 1, b)
+        b[1] += 1
+        self.count += 1
+        if x is not None:
+            b[2] += 1
+            b[3] += x
+            b[4] += x * x
+            self.nx += 1
+            self.total += x
+            self.sq += x * x
+        return True
+
+    def dump(self) -> list[Any]:
+        return [
+            self.head,
+            self.count,
+            self.nx,
+            self.total,
+            self.sq,
+            [list(b) for b in self.buckets],
+        ]
+
+    def load(self, data: list[Any]) -> None:
+        self.head, self.count, self.nx, self.total, self.sq = data[:5]
+        self.buckets = deque(list(b) for b in data[5])

@@ -252,3 +252,49 @@ def test_level_invariants(steps: list[tuple[float, float]]) -> None:
     whole = decayed(policy, state, ts + 86400)
     half = LevelState(decayed(policy, state, ts + 43200), ts + 43200)
     assert math.isclose(decayed(policy, half, ts + 86400), whole, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7200),
+            st.sampled_from(["transaction", "order_placed", "login"]),
+            st.one_of(st.none(), st.integers(1, 100_000)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_fused_rings_equal_separate_indicators(raw: list[tuple[int, str, int | None]]) -> None:
+    from xindai.risk.events import Event, EventType
+    from xindai.risk.indicators import FusedRing, fuse
+
+    inds = [i for i in REGISTRY.indicators if i.spec.key == "subject"]
+    ops = fuse(inds)
+    assert any(isinstance(op, FusedRing) and len(op.names) >= 3 for op in ops)
+    separate = {i.name: i.new_state() for i in inds}
+    fused_states = [op.new_state() for op in ops]
+    ts = 1_700_000_000.0
+    for n, (gap, kind, amount) in enumerate(raw):
+        ts += gap
+        ev = Event(
+            f"e{n}", "s", EventType(kind), datetime.fromtimestamp(ts, UTC), ts, amount_fen=amount
+        )
+        expected = {}
+        for ind in inds:
+            types = ind.spec.types
+            fn = ind.update if types is None or ev.type in types else ind.read
+            expected[ind.name] = fn(separate[ind.name], ev)
+        got: dict[str, float] = {}
+        for op, state in zip(ops, fused_states, strict=True):
+            if isinstance(op, FusedRing):
+                fn2 = op.update if op.types is None or ev.type in op.types else op.read
+                fn2(state, ev, got)
+            else:
+                fn3 = op.update if op.spec.types is None or ev.type in op.spec.types else op.read
+                got[op.name] = fn3(state, ev)
+        assert got.keys() == expected.keys()
+        for name, value in expected.items():
+            assert (math.isnan(value) and math.isnan(got[name])) or math.isclose(
+                got[name], value, rel_tol=1e-9, abs_tol=1e-9
+            ), name

@@ -110,3 +110,23 @@ def test_idle_key_expires_everything() -> None:
         ring.add(i * 1.0, 2)
     ring.advance(10_000.0)
     assert (ring.count, ring.total, len(ring.buckets)) == (0, 0, 0)
+
+
+@given(steps)
+def test_multi_ring_matches_rescan(raw: list[tuple[int, int, int]]) -> None:
+    from xindai.risk.windows import MultiRing
+
+    ring = MultiRing(WIDTH, N)
+    kept: list[tuple[int, int | None]] = []
+    head = -(10**9)
+    for ts, value, flag in timeline(raw):
+        head = max(head, int(ts // WIDTH))
+        x = value if flag else None
+        if ring.add(ts, x):
+            kept.append((int(ts // WIDTH), x))
+        live = [v for b, v in kept if b > head - N]
+        values = [v for v in live if v is not None]
+        assert (ring.count, ring.nx, ring.total) == (len(live), len(values), sum(values))
+    copy = MultiRing(WIDTH, N)
+    copy.load(ring.dump())
+    assert copy.dump() == ring.dump()
