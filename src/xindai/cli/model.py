@@ -105,7 +105,7 @@ def train_cmd(
     save_model(result, out)
     mt = result.metrics
     if as_json:
-        keys = ("auc", "ks", "gini", "brier", "log_loss", "candidate_auc", "blend_weight_gbm",
+        keys = ("auc", "ks", "gini", "brier", "log_loss", "candidate_auc", "blend_weights",
                 "gbm_profile", "protocol", "n_rows", "bad_rate", "approval", "train_seconds")  # fmt: skip
         typer.echo(_dump({"model": str(out), "kind": result.model.kind,
                           **{k: mt[k] for k in keys}, "calibration": mt["calibration"]["chosen"]}))  # fmt: skip
@@ -116,7 +116,9 @@ def train_cmd(
         f"Brier {mt['brier']:.4f}  log loss {mt['log_loss']:.4f}\n"
         f"  candidates: "
         + ", ".join(f"{k} {v:.4f}" for k, v in mt["candidate_auc"].items())
-        + f"; GBM weight {mt['blend_weight_gbm']:.1f}; calibration {mt['calibration']['chosen']}"
+        + "; blend weights "
+        + ", ".join(f"{k} {v:.1f}" for k, v in mt["blend_weights"].items())
+        + f"; calibration {mt['calibration']['chosen']}"
     )
     flagged = [
         (c, r["segment"], r["flag"])

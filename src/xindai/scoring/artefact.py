@@ -2,10 +2,11 @@
 
 Layout::
 
-    model.json      format, kind, blend weight, schema, scale, calibrator (JSON parameters),
+    model.json      format, kind, blend weights, schema, scale, calibrator (JSON parameters),
                     provenance (date, SHA-256 of the training files, library versions, config)
     scorecard.json  the points table (when the model has a scorecard)
     gbm.txt         the LightGBM model in LightGBM's text format (when it has a GBM)
+    linear.json     the logistic-regression terms (when the blend has a linear member)
     spec.yaml       the dataset spec the model was trained with (labels, groups, data categories)
     metrics.json    the out-of-fold evaluation (what the report shows)
     reference.json  training distributions of features and score, for PSI monitoring
@@ -25,6 +26,7 @@ from xindai.kernel import ValidationError
 from xindai.scoring import gbm as gbm_mod
 from xindai.scoring.calibration import Calibrator
 from xindai.scoring.frame import Schema
+from xindai.scoring.linear import LinearModel
 from xindai.scoring.model import CreditModel
 from xindai.scoring.scale import Scale
 from xindai.scoring.scorecard import Scorecard
@@ -72,6 +74,9 @@ def save_model(result: TrainResult, directory: str | Path) -> Path:
     if model.booster is not None:
         (out / "gbm.txt").write_text(gbm_mod.to_text(model.booster), encoding="utf-8")
         files["gbm"] = "gbm.txt"
+    if model.linear is not None:
+        _write_json(out / "linear.json", model.linear.to_dict())
+        files["linear"] = "linear.json"
     dump_spec(model.spec, out / "spec.yaml")
     _write_json(out / "metrics.json", _jsonable(result.metrics))
     _write_json(out / "reference.json", _jsonable(result.reference))
@@ -81,7 +86,7 @@ def save_model(result: TrainResult, directory: str | Path) -> Path:
             {
                 "format": FORMAT,
                 "kind": model.kind,
-                "weight_gbm": model.weight,
+                "weights": dict(model.weights),
                 "schema": model.schema.to_dict(),
                 "scale": model.scale.to_dict(),
                 "calibrator": model.calibrator.to_dict(),
@@ -126,7 +131,10 @@ def load_model(directory: str | Path) -> LoadedModel:
         spec=load_spec(root / "spec.yaml"),
         scorecard=scorecard,
         booster=booster,
-        weight=float(meta["weight_gbm"]),
+        weights={str(k): float(v) for k, v in meta["weights"].items()},
+        linear=LinearModel.from_dict(_read_json(root / files["linear"]))
+        if "linear" in files
+        else None,
         calibrator=Calibrator.from_dict(meta["calibrator"]),
         scale=Scale(**meta["scale"]),
     )

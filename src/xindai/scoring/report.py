@@ -91,7 +91,7 @@ def render_report(loaded: LoadedModel, evaluation: dict[str, Any] | None = None)
         f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>Model report "
         f"{_esc(spec.name)}</title><style>{CSS}</style></head><body>",
         f"<h1>信用评分模型报告 · Credit model report — {_esc(spec.title_en or spec.name)}</h1>",
-        f"<p class='note'>Kind: <b>{_esc(model.kind)}</b> (GBM weight {model.weight:.1f}); "
+        f"<p class='note'>Kind: <b>{_esc(model.kind)}</b> (blend weights: {_esc(', '.join(f'{k} {v:.1f}' for k, v in model.weights.items()))}); "
         f"calibration: {_esc(model.calibrator.kind)}; trained {_esc(prov.get('trained_at', ''))} on "
         f"{_esc(prov.get('rows', ''))} rows; data SHA-256 <code>{_esc(prov.get('data_sha256', ''))}"
         f"</code>.<br>Protocol: {_esc(mt.get('protocol', ''))}.</p>",

@@ -102,7 +102,7 @@ class Scorer:
         )
         sc = self.model.scorecard
         self._card = []
-        if sc is not None and self.model.weight < 1:
+        if sc is not None and self.model.w("scorecard") > 0:
             for t in sc.tables:
                 lut = (
                     dict(enumerate(t.code_to_bin().tolist()))
@@ -113,8 +113,13 @@ class Scorer:
                 self._card.append(
                     (t.index, list(t.splits), lut, list(t.points), t.missing_points, best)
                 )
-        self._w = self.model.weight
-        self._ensemble = self.model.ensemble if self._w > 0 else None
+        self._w_gbm = self.model.w("gbm")
+        self._w_card = self.model.w("scorecard")
+        self._w_lin = self.model.w("linear")
+        self._ensemble = self.model.ensemble if self._w_gbm > 0 else None
+        lin = self.model.linear
+        self._terms = list(lin.terms) if lin is not None and self._w_lin > 0 else []
+        self._intercept = lin.intercept if lin is not None else 0.0
 
     @classmethod
     def load(cls, directory: str | Path, top_reasons: int = 3) -> Scorer:
@@ -170,9 +175,9 @@ class Scorer:
         logit = 0.0
         if self._ensemble is not None:
             raw_gbm, attributions = self._ensemble.explain_row(row.tolist())
-            logit += self._w * raw_gbm
+            logit += self._w_gbm * raw_gbm
             for j in range(k):
-                contrib[j] += self._w * attributions[j]
+                contrib[j] += self._w_gbm * attributions[j]
         if self._card:
             sc = self.model.scorecard
             assert sc is not None
@@ -187,8 +192,15 @@ class Scorer:
                     b = lut.get(int(v), len(pts))
                     p = pts[b] if b < len(pts) else miss
                 total += p
-                contrib[j] += (1 - self._w) * (best - p) / sc.scale.factor
-            logit += (1 - self._w) * sc.scale.logit(np.array([total]))[0]
+                contrib[j] += self._w_card * (best - p) / sc.scale.factor
+            logit += self._w_card * (sc.scale.offset - total) / sc.scale.factor
+        if self._terms:
+            lin_total = self._intercept
+            for term in self._terms:
+                value = term.value(row[term.index])
+                lin_total += value
+                contrib[term.index] += self._w_lin * (value - term.centre)
+            logit += self._w_lin * lin_total
         pd_ = float(self.model.calibrator(np.array([logit]))[0])
         score = float(self.model.scale.points(np.array([logit]))[0])
         order = sorted(range(k), key=lambda j: -contrib[j])[: self.top]

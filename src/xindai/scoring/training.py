@@ -3,13 +3,13 @@
 Protocol (the one behind the reference AUC table): stratified 5-fold CV with seed 42, or an
 out-of-time split (latest 20% of rows by the date column) when a date column is given. Candidates are
 the WOE scorecard and LightGBM (both parameter profiles); ``auto`` picks the best out-of-fold AUC among
-them and blends the scorecard with the best GBM (weight on a 0.1 grid, chosen on the out-of-fold
-log-odds). The calibrator is chosen and fitted on out-of-fold log-odds; reported Brier/log loss use
+them, and blends the scorecard, the best GBM and a penalised logistic regression (weights on a 0.1
+simplex grid, chosen by out-of-fold AUC of the blended log-odds). The calibrator is chosen and fitted on out-of-fold log-odds; reported Brier/log loss use
 cross-fitted calibrated values, so no reported figure is computed in-sample. Finally each kept
 component is refitted on all rows.
 
 Invariant: everything reported in ``metrics`` comes from rows the model being evaluated did not
-train on (the blend weight and the GBM profile are two hyper-parameters chosen on the same
+train on (the blend weights and the GBM profile are hyper-parameters chosen on the same
 out-of-fold predictions — a small, documented optimism).
 """
 
@@ -46,6 +46,7 @@ from xindai.scoring.frame import (
     read_table,
     validate_training_frame,
 )
+from xindai.scoring.linear import fit_linear
 from xindai.scoring.model import CreditModel
 from xindai.scoring.scale import Scale
 from xindai.scoring.scorecard import fit_scorecard
@@ -168,6 +169,8 @@ def _candidates(cfg: TrainConfig) -> list[str]:
         out.append("scorecard")
     if cfg.kind in ("auto", "gbm"):
         out.extend(f"gbm:{p}" for p in cfg.gbm_profiles)
+    if cfg.kind == "auto":
+        out.append("linear")
     return out
 
 
@@ -194,6 +197,9 @@ def _fit_predict(
             scale=cfg.scale,
         )  # fmt: skip
         return [sc.logit(x) for x in x_eval]
+    if name == "linear":
+        lin = fit_linear(x_tr, y_tr, schema)
+        return [lin.logit(x) for x in x_eval]
     profile = name.split(":", 1)[1]
     booster = gbm_mod.fit_gbm(
         x_tr, y_tr, schema.categorical_indices, profile=profile, seed=cfg.seed,
@@ -245,46 +251,53 @@ def cross_validate(
 
 @dataclass(frozen=True)
 class Choice:
-    scorecard: bool
+    weights: dict[str, float]  # component ("scorecard" | "gbm" | "linear") → weight
     gbm_profile: str | None
-    weight: float
     candidate_auc: dict[str, float]
     blend_auc: float
 
 
+def _simplex(step: int = 10) -> list[tuple[float, float, float]]:
+    return [(a / step, b / step, (step - a - b) / step)
+            for a in range(step + 1) for b in range(step + 1 - a)]  # fmt: skip
+
+
 def choose(cv: CrossValidation, y: IntArray, cfg: TrainConfig) -> Choice:
-    """Best candidate by out-of-fold AUC; for ``auto``, the best blend of scorecard and GBM."""
+    """Best candidate by out-of-fold AUC; for ``auto``, the best blend of the three components."""
     idx = cv.covered
     aucs = {c: m.auc(y[idx], v[idx]) for c, v in cv.oof.items()}
     gbms = [c for c in aucs if c.startswith("gbm:")]
     best_gbm = max(gbms, key=lambda c: aucs[c]) if gbms else None
     if cfg.kind == "scorecard":
-        return Choice(True, None, 0.0, aucs, aucs["scorecard"])
+        return Choice({"scorecard": 1.0}, None, aucs, aucs["scorecard"])
     assert best_gbm is not None
     profile = best_gbm.split(":", 1)[1]
     if cfg.kind == "gbm":
-        return Choice(False, profile, 1.0, aucs, aucs[best_gbm])
-    best_w, best_auc = 1.0, -1.0
-    for w in BLEND_GRID:
-        blend = w * cv.oof[best_gbm][idx] + (1 - w) * cv.oof["scorecard"][idx]
+        return Choice({"gbm": 1.0}, profile, aucs, aucs[best_gbm])
+    parts = {"scorecard": cv.oof["scorecard"][idx], "gbm": cv.oof[best_gbm][idx],
+             "linear": cv.oof["linear"][idx]}  # fmt: skip
+    best: tuple[float, tuple[float, float, float]] = (-1.0, (0.0, 1.0, 0.0))
+    for ws in _simplex():
+        blend = ws[0] * parts["scorecard"] + ws[1] * parts["gbm"] + ws[2] * parts["linear"]
         a = m.auc(y[idx], blend)
-        if a > best_auc + 1e-12:
-            best_w, best_auc = w, a
-    return Choice(best_w < 1.0, profile if best_w > 0 else None, best_w, aucs, best_auc)
+        if a > best[0] + 1e-12:
+            best = (a, ws)
+    weights = {k: w for k, w in zip(("scorecard", "gbm", "linear"), best[1], strict=True) if w > 0}
+    return Choice(weights, profile if "gbm" in weights else None, aucs, best[0])
+
+
+def _key(component: str, choice: Choice) -> str:
+    return f"gbm:{choice.gbm_profile}" if component == "gbm" else component
 
 
 def blended(cv: CrossValidation, choice: Choice) -> tuple[FloatArray, list[FloatArray]]:
     """The chosen model's out-of-fold log-odds and its in-fold (training-row) log-odds per fold."""
-    gbm_key = f"gbm:{choice.gbm_profile}" if choice.gbm_profile else None
-    w = choice.weight
     oof = np.zeros_like(next(iter(cv.oof.values())))
     train = [np.zeros_like(t) for t in next(iter(cv.train_logits.values()))]
-    if gbm_key is not None and w > 0:
-        oof += w * cv.oof[gbm_key]
-        train = [a + w * b for a, b in zip(train, cv.train_logits[gbm_key], strict=True)]
-    if choice.scorecard and w < 1:
-        oof += (1 - w) * cv.oof["scorecard"]
-        train = [a + (1 - w) * b for a, b in zip(train, cv.train_logits["scorecard"], strict=True)]
+    for component, w in choice.weights.items():
+        key = _key(component, choice)
+        oof += w * cv.oof[key]
+        train = [a + w * b for a, b in zip(train, cv.train_logits[key], strict=True)]
     return oof, train
 
 
@@ -355,7 +368,7 @@ def evaluate(
         "brier": cal["brier"],
         "log_loss": cal["log_loss"],
         "candidate_auc": choice.candidate_auc,
-        "blend_weight_gbm": choice.weight,
+        "blend_weights": choice.weights,
         "gbm_profile": choice.gbm_profile,
         "calibration": {"chosen": calibrator.kind, "cv_log_loss": losses},
         "deciles": m.deciles(y, logit),
@@ -421,20 +434,23 @@ def fit_final(
 ) -> CreditModel:  # fmt: skip
     scorecard = None
     booster = None
-    if choice.scorecard and choice.weight < 1:
+    linear = None
+    if "scorecard" in choice.weights:
         scorecard = fit_scorecard(
             x, data.y, schema, monotone={f.name: f.monotone for f in data.spec.features},
             scale=cfg.scale,
         )  # fmt: skip
-    if choice.gbm_profile is not None and choice.weight > 0:
+    if "gbm" in choice.weights and choice.gbm_profile is not None:
         booster = gbm_mod.fit_gbm(
             x, data.y, schema.categorical_indices, profile=choice.gbm_profile, seed=cfg.seed,
             n_jobs=cfg.n_jobs, monotone=_monotone(data.spec, schema, cfg),
         )  # fmt: skip
+    if "linear" in choice.weights:
+        linear = fit_linear(x, data.y, schema)
     calibrator, _ = choose_calibrator(oof_logit[covered], data.y[covered], seed=cfg.seed)
     return CreditModel(
         schema=schema, spec=data.spec, scorecard=scorecard, booster=booster,
-        weight=choice.weight, calibrator=calibrator, scale=cfg.scale,
+        weights=choice.weights, calibrator=calibrator, scale=cfg.scale, linear=linear,
     )  # fmt: skip
 
 

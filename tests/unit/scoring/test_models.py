@@ -37,7 +37,8 @@ from .conftest import german_path
 def test_training_reports_out_of_fold_metrics(german_result: TrainResult) -> None:
     mt = german_result.metrics
     assert 0.74 < mt["auc"] < 0.85
-    assert set(mt["candidate_auc"]) == {"scorecard", "gbm:regularised", "gbm:flexible"}
+    assert set(mt["candidate_auc"]) == {"scorecard", "gbm:regularised", "gbm:flexible", "linear"}
+    assert abs(sum(mt["blend_weights"].values()) - 1) < 1e-9
     assert mt["auc"] >= max(mt["candidate_auc"].values()) - 1e-12  # blend never worse than parts
     assert mt["calibration"]["chosen"] in {"platt", "isotonic"}
     assert [r["approval_rate"] for r in mt["approval"]] == [0.5, 0.6, 0.7, 0.8, 0.9]
