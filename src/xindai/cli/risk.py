@@ -239,6 +239,9 @@ def train_cmd(
     delay_days: int = typer.Option(7, "--delay-days"),
     test_days: int = typer.Option(7, "--test-days"),
     rounds: int = typer.Option(200, "--rounds"),
+    history_days: int | None = typer.Option(
+        None, "--history-days", help="Replay only this many days before --start (warm-up cut)"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Train LightGBM + the anomaly model on a labelled event file with a time-ordered split."""
@@ -263,8 +266,11 @@ def train_cmd(
         until = (first - local).replace(tzinfo=UTC) + timedelta(
             days=train_days + delay_days + test_days
         )
+        since = None
+        if history_days is not None:
+            since = ((first - local).replace(tzinfo=UTC) - timedelta(days=history_days)).timestamp()
         with console.status("replaying events through the indicators…"):
-            table = extract_features(engine, stream, until.timestamp())
+            table = extract_features(engine, stream, until.timestamp(), since)
         result = train_and_evaluate(table, first, train_days, delay_days, test_days, rounds)
     except (ValidationError, OSError, ValueError) as exc:
         raise _fail(exc) from None

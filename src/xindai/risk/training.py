@@ -88,9 +88,16 @@ class FeatureTable:
 
 
 def extract_features(
-    engine: RiskEngine, events: Iterable[Event], until_ts: float | None = None
+    engine: RiskEngine,
+    events: Iterable[Event],
+    until_ts: float | None = None,
+    since_ts: float | None = None,
 ) -> FeatureTable:
-    """Replay ``events`` through the indicator path; stop at the first event after ``until_ts``."""
+    """Replay ``events`` through the indicator path; stop at the first event after ``until_ts``.
+
+    ``since_ts`` skips older events (a warm-up cut: windows only need their own length plus any
+    label delay of history; only ``since_last`` gaps longer than the cut can differ).
+    """
     names = engine.registry.names
     rows: list[list[float]] = []
     labels: list[int] = []
@@ -99,6 +106,8 @@ def extract_features(
     for event in events:
         if until_ts is not None and event.ts > until_ts:
             break
+        if since_ts is not None and event.ts < since_ts:
+            continue
         if not engine.admit(event):
             continue
         values = engine.indicators(event)
