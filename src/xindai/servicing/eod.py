@@ -35,6 +35,8 @@ class AccrualRow:
     due_date: date
     next_start: date | None
     next_due: date | None
+    next_interest: int
+    next_fee: int
     oldest_unpaid_due: date | None
 
 
@@ -51,6 +53,10 @@ class AccrualUpdate:
     anchor_accrued: int
     next_due_date: date | None
     oldest_unpaid_due: date | None
+    rolled: bool
+    cur_interest: int  # the accruing instalment after this day (the next one after a roll)
+    cur_fee: int
+    cur_accrued: int
 
 
 def is_fast(
@@ -92,37 +98,42 @@ def accrue_batch(
             if fee:
                 lines.append(Line("fee_receivable", fee, r.loan_id))
                 fee_total += fee
-            updates.append(
-                AccrualUpdate(
-                    r.loan_id,
-                    r.period,
-                    target,
-                    True,
-                    delta,
-                    fee,
-                    r.period + 1,
-                    r.next_start,
-                    0,
-                    r.next_due,
-                    r.oldest_unpaid_due or r.due_date,
-                )
+            update = AccrualUpdate(
+                loan_id=r.loan_id,
+                period=r.period,
+                accrued=target,
+                fee_recognised=True,
+                interest_delta=delta,
+                fee_delta=fee,
+                cursor=r.period + 1,
+                anchor_date=r.next_start,
+                anchor_accrued=0,
+                next_due_date=r.next_due,
+                oldest_unpaid_due=r.oldest_unpaid_due or r.due_date,
+                rolled=True,
+                cur_interest=r.next_interest,
+                cur_fee=r.next_fee,
+                cur_accrued=0,
             )
         else:
-            updates.append(
-                AccrualUpdate(
-                    r.loan_id,
-                    r.period,
-                    target,
-                    r.fee_recognised,
-                    delta,
-                    0,
-                    r.period,
-                    r.anchor_date,
-                    r.anchor_accrued,
-                    r.due_date,
-                    r.oldest_unpaid_due,
-                )
+            update = AccrualUpdate(
+                loan_id=r.loan_id,
+                period=r.period,
+                accrued=target,
+                fee_recognised=r.fee_recognised,
+                interest_delta=delta,
+                fee_delta=0,
+                cursor=r.period,
+                anchor_date=r.anchor_date,
+                anchor_accrued=r.anchor_accrued,
+                next_due_date=r.due_date,
+                oldest_unpaid_due=r.oldest_unpaid_due,
+                rolled=False,
+                cur_interest=r.interest,
+                cur_fee=r.fee,
+                cur_accrued=target,
             )
+        updates.append(update)
     if not lines:
         return updates, None
     if interest_total:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from xindai.servicing.eod import AccrualRow, AccrualUpdate
-from xindai.store.raw import Raw, as_date
+from xindai.store.raw import Raw, as_date, chunks, placeholders
 from xindai.store.tables import eod_chunks, eod_runs, loans
 
 
@@ -102,20 +102,29 @@ class EodRepository:
         return Chunk(row.chunk_no, row.first_id, row.last_id)
 
     def candidates(self, day: date, first_id: int, last_id: int) -> list[Candidate]:
-        """Active loans in the range not yet run through ``day``, with their accrual rows."""
+        """Active loans in the range not yet run through ``day``, with their accrual rows.
+
+        The accruing instalment is denormalised on the loan row (``cur_*``), so this is one range
+        scan of ``loans``; only loans rolling to their next period today read that instalment.
+        """
         raw = Raw(self.conn)
         rows = raw.fetchall(
-            "SELECT l.id, l.product_code, l.processed_through, l.next_due_date, l.oldest_unpaid_due,"
-            " l.suspense, l.dpd, l.cursor, l.anchor_date, l.anchor_accrued,"
-            " i.interest, i.accrued_interest, i.fee, i.fee_recognised, i.due_date,"
-            " n.start_date, n.due_date"
-            " FROM loans l"
-            " LEFT JOIN installments i ON i.loan_id = l.id AND i.period = l.cursor"
-            " LEFT JOIN installments n ON n.loan_id = l.id AND n.period = l.cursor + 1"
-            " WHERE l.id >= ? AND l.id <= ? AND l.status = 'active'"
-            " AND (l.processed_through IS NULL OR l.processed_through < ?) ORDER BY l.id",
+            "SELECT id, product_code, processed_through, next_due_date, oldest_unpaid_due, suspense,"
+            " dpd, cursor, anchor_date, anchor_accrued, cur_interest, cur_accrued, cur_fee"
+            " FROM loans WHERE id >= ? AND id <= ? AND status = 'active'"
+            " AND (processed_through IS NULL OR processed_through < ?) ORDER BY id",
             (first_id, last_id, day),
         )
+        rolling = [r[0] for r in rows if r[3] is not None and as_date(r[3]) == day]
+        nxt: dict[int, tuple[Any, ...]] = {}
+        for part in chunks(rolling):
+            for lid, start, due, interest, fee in raw.fetchall(
+                "SELECT n.loan_id, n.start_date, n.due_date, n.interest, n.fee FROM installments n"
+                " JOIN loans l ON n.loan_id = l.id AND n.period = l.cursor + 1"
+                f" WHERE l.id IN ({placeholders(len(part))})",
+                part,
+            ):
+                nxt[lid] = (as_date(start), as_date(due), interest, fee)
         out = []
         for (
             lid,
@@ -131,56 +140,54 @@ class EodRepository:
             interest,
             accrued,
             fee,
-            fee_rec,
-            due,
-            n_start,
-            n_due,
         ) in rows:
-            anchor_d, due_d, oldest_d = as_date(anchor), as_date(due), as_date(oldest)
+            anchor_d, due_d, oldest_d = as_date(anchor), as_date(next_due), as_date(oldest)
             row = None
-            if anchor_d is not None and due_d is not None and interest is not None:
+            if anchor_d is not None and due_d is not None:
+                n_start, n_due, n_interest, n_fee = nxt.get(lid, (None, None, 0, 0))
                 row = AccrualRow(
                     lid,
                     cursor,
                     interest,
                     accrued,
                     fee,
-                    bool(fee_rec),
+                    False,
                     anchor_d,
                     anchor_acc,
                     due_d,
-                    as_date(n_start),
-                    as_date(n_due),
+                    n_start,
+                    n_due,
+                    n_interest,
+                    n_fee,
                     oldest_d,
                 )
             out.append(
-                Candidate(
-                    lid,
-                    product,
-                    as_date(processed),
-                    as_date(next_due),
-                    oldest_d,
-                    suspense,
-                    dpd,
-                    row,
-                )
+                Candidate(lid, product, as_date(processed), due_d, oldest_d, suspense, dpd, row)
             )
         return out
 
     def apply_fast(self, day: date, updates: Sequence[AccrualUpdate]) -> None:
         raw = Raw(self.conn)
         d = raw.d
+        steady = [u for u in updates if not u.rolled]
+        rolled = [u for u in updates if u.rolled]
+        raw.executemany(
+            "UPDATE loans SET processed_through = ?, cur_accrued = ?,"
+            " interest_receivable = interest_receivable + ?, version = version + 1 WHERE id = ?",
+            [(d(day), u.cur_accrued, u.interest_delta, u.loan_id) for u in steady],
+            converted=True,
+        )
         raw.executemany(
             "UPDATE installments SET accrued_interest = ?, fee_recognised = ?"
             " WHERE loan_id = ? AND period = ?",
-            [(u.accrued, u.fee_recognised, u.loan_id, u.period) for u in updates],
+            [(u.accrued, u.fee_recognised, u.loan_id, u.period) for u in rolled],
             converted=True,
         )
         raw.executemany(
             "UPDATE loans SET processed_through = ?, cursor = ?, anchor_date = ?, anchor_accrued = ?,"
-            " next_due_date = ?, oldest_unpaid_due = ?,"
-            " interest_receivable = interest_receivable + ?, fee_receivable = fee_receivable + ?,"
-            " version = version + 1 WHERE id = ?",
+            " next_due_date = ?, oldest_unpaid_due = ?, cur_interest = ?, cur_fee = ?,"
+            " cur_accrued = ?, interest_receivable = interest_receivable + ?,"
+            " fee_receivable = fee_receivable + ?, version = version + 1 WHERE id = ?",
             [
                 (
                     d(day),
@@ -189,11 +196,14 @@ class EodRepository:
                     u.anchor_accrued,
                     d(u.next_due_date),
                     d(u.oldest_unpaid_due),
+                    u.cur_interest,
+                    u.cur_fee,
+                    u.cur_accrued,
                     u.interest_delta,
                     u.fee_delta,
                     u.loan_id,
                 )
-                for u in updates
+                for u in rolled
             ],
             converted=True,
         )

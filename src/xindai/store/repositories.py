@@ -77,6 +77,9 @@ def loan_row(loan: Loan) -> dict[str, Any]:
     row.update(
         bucket=loan.bucket.value,
         next_due_date=current.due_date if current else None,
+        cur_interest=current.interest if current else 0,
+        cur_fee=current.fee if current and not current.fee_recognised else 0,
+        cur_accrued=current.accrued_interest if current else 0,
         oldest_unpaid_due=loan.oldest_unpaid_due(on),
         principal_outstanding=loan.principal_outstanding,
         interest_receivable=loan.interest_receivable,
@@ -107,6 +110,10 @@ def _loan_from(row: Mapping[str, Any], inst_rows: Iterable[Mapping[str, Any]]) -
         InstallmentState(**{f: r[f] for f in _INST_FIELDS})
         for r in sorted(inst_rows, key=lambda r: r["period"])
     ]
+    current = loan.current_installment()
+    if current is not None:
+        # the loan row holds the accruing instalment's accrued interest (end of day writes it there)
+        current.accrued_interest = row["cur_accrued"]
     return loan
 
 

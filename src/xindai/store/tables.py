@@ -60,6 +60,11 @@ loans = Table(
     # derived caches
     Column("bucket", String(4), nullable=False, default="M0"),
     Column("next_due_date", Date),
+    # the accruing instalment, denormalised for the end-of-day fast path (authoritative for its
+    # accrued interest; the instalment row is brought up to date whenever the loan is saved)
+    Column("cur_interest", BigInteger, nullable=False, default=0),
+    Column("cur_fee", BigInteger, nullable=False, default=0),
+    Column("cur_accrued", BigInteger, nullable=False, default=0),
     Column("oldest_unpaid_due", Date),
     Column("principal_outstanding", BigInteger, nullable=False, default=0),
     Column("interest_receivable", BigInteger, nullable=False, default=0),
