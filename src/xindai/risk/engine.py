@@ -141,7 +141,22 @@ class RiskEngine:
         self._clock = clock
         self._ops: dict[str, list[Indicator | FusedRing]] = {}
         self._plans = {t: self._plan(t) for t in EventType}
-        self._rules = {t: ruleset.for_type(t) for t in EventType}
+        # Per event type: (condition, rule id, active hit, shadow hit, shadow?, severity), with the
+        # hit records built once here rather than per firing.
+        self._rules = {
+            t: tuple(
+                (
+                    r.condition.fn,
+                    r.rule_id,
+                    _hit(r, False),
+                    _hit(r, True),
+                    r.shadow,
+                    r.action.severity,
+                )
+                for r in ruleset.for_type(t)
+            )
+            for t in EventType
+        }
 
     # --- compilation --------------------------------------------------------------------------
     def _kind_ops(self, kind: str) -> list[Indicator | FusedRing]:
@@ -281,24 +296,29 @@ class RiskEngine:
         shadow: list[RuleHit] = []
         errors: list[str] = []
         whitelisted = self.watchlists.whitelisted(subject)
-        for rule in self._rules[event.type]:
+        action = Action.ALLOW
+        severity = 0
+        points = 0.0
+        for fn, rule_id, active_hit, shadow_hit, is_shadow, rule_severity in self._rules[
+            event.type
+        ]:
             try:
-                fired = rule.condition.fn(values)
+                fired = fn(values)
             except (ArithmeticError, TypeError, ValueError) as exc:
-                errors.append(f"{rule.rule_id}: {type(exc).__name__}: {exc}")
+                errors.append(f"{rule_id}: {type(exc).__name__}: {exc}")
                 continue
             if fired:
-                as_shadow = rule.shadow or whitelisted
-                (shadow if as_shadow else hits).append(_hit(rule, as_shadow))
+                if is_shadow or whitelisted:
+                    shadow.append(shadow_hit)
+                else:
+                    hits.append(active_hit)
+                    points += active_hit.weight
+                    if rule_severity > severity:
+                        severity = rule_severity
+                        action = active_hit.action
         if errors:
             self.stats.rule_errors += len(errors)
 
-        action = Action.ALLOW
-        points = 0.0
-        for hit in hits:
-            points += hit.weight
-            if hit.action.severity > action.severity:
-                action = hit.action
         if model_score is not None and not math.isnan(model_score):
             points += self.policy.model_weight * model_score
         if anomaly_score is not None and not math.isnan(anomaly_score):
@@ -338,7 +358,7 @@ class RiskEngine:
             label=event.label,
         )
         self.stats.processed += 1
-        self.stats.actions[action.value] += 1
+        self.stats.actions[action] += 1
         self.decisions.append(decision)
         if self.policy.open_cases and action in (Action.REVIEW, Action.BLOCK):
             self.cases.save(
