@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -55,6 +56,7 @@ class ColumnMapping:
     prefixes: Mapping[str, str] = field(default_factory=dict)
     timezone: str | None = None
     format: str | None = None
+    round_amounts: bool = False
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> ColumnMapping:
@@ -81,6 +83,7 @@ class ColumnMapping:
             prefixes=dict(raw.get("prefixes") or {}),
             timezone=None if tz is None else str(tz),
             format=fmt,
+            round_amounts=bool(raw.get("round_amounts", False)),
         )
 
     @classmethod
@@ -108,10 +111,21 @@ class ColumnMapping:
                     attrs[name] = _number_or_text(value)
             if attrs:
                 out["attributes"] = attrs
+        if self.round_amounts and isinstance(out.get("amount"), str):
+            out["amount"] = _round_yuan(out["amount"])
         when = out.get("occurred_at")
         if self.timezone is not None and isinstance(when, str):
             out["occurred_at"] = _localise(when, self.timezone)
         return out
+
+
+def _round_yuan(text: str) -> str:
+    """Round a yuan string half-even to fen (for sources written through binary floats, e.g.
+    ``85.64999999999999``); text that is not a number is left for ``parse_event`` to refuse."""
+    try:
+        return str(Decimal(text.strip()).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+    except InvalidOperation:
+        return text
 
 
 def _number_or_text(value: Any) -> Any:

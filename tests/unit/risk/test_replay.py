@@ -91,3 +91,18 @@ def test_in_process_bus_delivers_decisions_in_order() -> None:
     assert bus.drain() == 3
     assert seen == ["e0", "e1", "e2"]
     assert len(eng.dead_letters.entries()) == 1
+
+
+def test_round_amounts_option_for_float_artefacts(tmp_path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "id,user,kind,when,yuan,term,fraud\n1,u1,transaction,2025-03-02 10:00:00,85.64999999999999,t,0\n"
+    )
+    strict = engine()
+    replay(strict, read_rows(path, ColumnMapping.from_mapping(MAPPING)))
+    assert strict.stats.dead_letters == 1
+    lenient = engine()
+    mapping = ColumnMapping.from_mapping({**MAPPING, "round_amounts": True})
+    report = replay(lenient, read_rows(path, mapping))
+    assert report.decisions == 1
+    assert lenient.decisions.items[0].indicators["tx_amount"] == 85.65
