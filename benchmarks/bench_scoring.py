@@ -1,0 +1,120 @@
+"""Credit-scoring benchmarks, printed as JSON.
+
+* ``latency``: single-application scoring (``Scorer.score``, reasons included) p50/p99 over 2,000
+  Taiwan applications, for a scorecard model and a LightGBM model, after load; batch scoring
+  throughput (``Scorer.score_frame`` on all 30,000 rows, with and without reasons); the ratio of
+  per-row batch time to single-application time, measured in the same process.
+* ``train``: wall time of ``auto`` training (5-fold CV + final fit) on Taiwan.
+* ``auc`` (``--auc``): out-of-fold AUC of ``auto`` on all six datasets vs the reference table.
+
+Usage: ``python benchmarks/bench_scoring.py [--auc] [--skip-train] [--repeats N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from xindai.scoring import (
+    Scorer,
+    TrainConfig,
+    load_spec,
+    load_training_data,
+    save_model,
+    train,
+)
+from xindai.scoring.paths import dataset_file
+
+DATASETS = {
+    "taiwan_default": ("taiwan_default/UCI_Credit_Card.csv", "taiwan_default.csv.gz", 0.787),
+    "german_credit": ("german_credit/germancredit.csv", "german_credit.csv.gz", 0.790),
+    "hmeq": ("hmeq/hmeq.csv", None, 0.975),
+    "credit_risk_dataset": ("credit_risk_dataset/credit_risk_dataset.csv", None, 0.945),
+    "lending_club": ("lending_club/loan_data.csv", None, 0.685),
+    "zindi_superlender": ("zindi_superlender/trainperf.csv", None, 0.720),
+}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def latency(model_dir: Path, frame: pd.DataFrame, repeats: int) -> dict[str, float]:
+    scorer = Scorer.load(model_dir)
+    records = frame.head(2000).to_dict("records")
+    for r in records[:50]:
+        scorer.score(r, consent_sensitive=True)  # warm-up
+    single: list[float] = []
+    for r in records:
+        t0 = time.perf_counter()
+        scorer.score(r, consent_sensitive=True)
+        single.append(time.perf_counter() - t0)
+    batch_times, batch_noreason = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        scorer.score_frame(frame, consent=True)
+        batch_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        scorer.score_frame(frame, consent=True, reasons=False)
+        batch_noreason.append(time.perf_counter() - t0)
+    per_row_batch = statistics.median(batch_times) / len(frame)
+    return {
+        "kind": scorer.model.kind,
+        "single_p50_ms": 1000 * _percentile(single, 0.50),
+        "single_p99_ms": 1000 * _percentile(single, 0.99),
+        "batch_rows_per_s_with_reasons": len(frame) / statistics.median(batch_times),
+        "batch_rows_per_s_no_reasons": len(frame) / statistics.median(batch_noreason),
+        "ratio_single_p50_to_batch_per_row": _percentile(single, 0.5) / per_row_batch,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--auc", action="store_true", help="also run the six-dataset AUC table")
+    parser.add_argument("--skip-train", action="store_true", help="skip the timed auto training")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    out: dict[str, object] = {"benchmark": "scoring"}
+    rel, bundled, _ = DATASETS["taiwan_default"]
+    taiwan = dataset_file(rel, bundled)
+    data = load_training_data(taiwan, spec=load_spec("taiwan_default"))
+    frame = pd.read_csv(taiwan).drop(columns=["defaulted"])
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("scorecard", "gbm"):
+            result = train(data, TrainConfig(kind=kind, folds=2, gbm_profiles=("regularised",)))
+            path = save_model(result, Path(tmp) / kind)
+            out[f"latency_{kind}"] = latency(path, frame, args.repeats)
+        if not args.skip_train:
+            t0 = time.perf_counter()
+            result = train(data, TrainConfig(kind="auto"))
+            out["train_auto_taiwan_s"] = time.perf_counter() - t0
+            out["train_auto_taiwan_auc"] = result.metrics["auc"]
+    if args.auc:
+        table = {}
+        for name, (rel, bundled, target) in DATASETS.items():
+            ds = load_training_data(dataset_file(rel, bundled), spec=load_spec(name))
+            t0 = time.perf_counter()
+            res = train(ds, TrainConfig(kind="auto"))
+            table[name] = {
+                "auc": res.metrics["auc"],
+                "target": target,
+                "meets_target": res.metrics["auc"] >= target,
+                "candidates": res.metrics["candidate_auc"],
+                "weights": res.metrics["blend_weights"],
+                "seconds": time.perf_counter() - t0,
+            }
+        out["auc"] = table
+    json.dump(out, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
