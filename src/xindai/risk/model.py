@@ -120,6 +120,12 @@ class GbmModel:
     def score(self, values: Mapping[str, float]) -> float:
         return self.scorer.score(values)
 
+    def score_many(self, rows: Sequence[Mapping[str, float]]) -> list[float]:
+        """Vectorised scores for a micro-batch of indicator mappings (one LightGBM call)."""
+        names = self.feature_names
+        matrix = np.array([[row.get(n, math.nan) for n in names] for row in rows], dtype=np.float64)
+        return [float(v) for v in self.score_matrix(matrix)]
+
     def score_matrix(self, matrix: FloatArray) -> FloatArray:
         out: FloatArray = np.asarray(self.booster().predict(matrix), dtype=np.float64)
         return out

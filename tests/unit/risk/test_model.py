@@ -48,3 +48,40 @@ def test_robust_z_anomaly_ranks_outliers_and_round_trips() -> None:
     again = RobustZAnomaly.from_json(json.loads(json.dumps(an.to_json())))
     assert again.score({"p": 9.0, "q": -8.0, "r": 7.0}) == pytest.approx(odd)
     assert an.score({"p": math.nan}) == 0.0
+
+
+def test_process_batch_equals_one_by_one_with_a_model() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from xindai.risk.engine import RiskEngine
+    from xindai.risk.events import Event, EventType
+
+    from .helpers import REGISTRY, RULES
+
+    names = REGISTRY.names
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(600, len(names))) * 50
+    y = (x[:, names.index("tx_amount")] > 30).astype(np.int8)
+    model = train_gbm(x, y, names, rounds=15)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    events = [
+        Event(
+            f"e{i}",
+            f"s{i % 4}",
+            EventType.TRANSACTION,
+            start + timedelta(minutes=7 * i),
+            (start + timedelta(minutes=7 * i)).timestamp(),
+            amount_fen=int(rng.integers(100, 30000)),
+            terminal_id=f"t{i % 3}",
+        )
+        for i in range(120)
+    ]
+    single = RiskEngine(REGISTRY, RULES, model=model)
+    batched = RiskEngine(REGISTRY, RULES, model=model)
+    one = [single.process(e) for e in events]
+    many = batched.process_batch(events[:50]) + batched.process_batch(events[50:])
+    assert len(many) == len(one) == 120
+    for a, b in zip(one, many, strict=True):
+        assert a is not None
+        assert a.model_score == pytest.approx(b.model_score, abs=1e-9)
+        assert (a.action, a.level_after, a.hits) == (b.action, b.level_after, b.hits)
