@@ -9,11 +9,15 @@ Baseline in the same process: a naive engine that rescans each subject's and ter
 six windowed aggregates per event (what "never a rescan" avoids), on the first ``--baseline`` events;
 the ratio is our events/s over the naive events/s on that same prefix.
 
+With ``--model DIR`` a second series runs the LightGBM model in micro-batches of ``--batch`` events
+(``RiskEngine.process_batch``: one vectorised predict per batch; latency includes the batch wait).
+
 Redis: events are XADDed (pipelined) to a fresh stream and one in-process worker consumes them with
 checkpoints; end to end = first XADD to last acknowledged checkpoint.
 
     .venv/bin/python benchmarks/bench_risk.py --limit 200000 --runs 3
     .venv/bin/python benchmarks/bench_risk.py --full --runs 1 --redis-events 200000
+    .venv/bin/python benchmarks/bench_risk.py --model DIR   # DIR from `xindai risk train`
 """
 
 from __future__ import annotations
@@ -62,16 +66,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_inprocess(events: list[Event], model: GbmModel | None) -> dict[str, float]:
+def run_inprocess(events: list[Event], model: GbmModel | None, batch: int = 0) -> dict[str, float]:
+    """One event at a time (``batch=0``) or in micro-batches (the model scored per batch)."""
     eng = engine(model)
     latencies: list[float] = []
     append = latencies.append
-    process = eng.process
     start = time.perf_counter()
-    for ev in events:
-        d = process(ev)
-        if d is not None:
-            append(d.latency_us)
+    if batch:
+        for i in range(0, len(events), batch):
+            for d in eng.process_batch(events[i : i + batch]):
+                append(d.latency_us)
+    else:
+        process = eng.process
+        for ev in events:
+            d = process(ev)
+            if d is not None:
+                append(d.latency_us)
     seconds = time.perf_counter() - start
     return {
         "events_per_s": len(events) / seconds,
@@ -146,6 +156,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=int, default=20_000)
     parser.add_argument("--model", type=Path, default=None, help="also run with this model")
+    parser.add_argument("--batch", type=int, default=256, help="micro-batch for the model run")
     parser.add_argument("--redis", default=os.environ.get("XINDAI_TEST_REDIS_URL"))
     parser.add_argument("--redis-events", type=int, default=100_000)
     args = parser.parse_args()
@@ -183,8 +194,9 @@ def main() -> None:
     }
     if args.model is not None:
         model = GbmModel.load(args.model)
-        with_model = [run_inprocess(events, model) for _ in range(args.runs)]
+        with_model = [run_inprocess(events, model, args.batch) for _ in range(args.runs)]
         result["in_process_with_model"] = {
+            "batch": args.batch,
             "events_per_s": round(statistics.median(r["events_per_s"] for r in with_model), 1),
             "p50_us": round(statistics.median(r["p50_us"] for r in with_model), 1),
             "p99_us": round(statistics.median(r["p99_us"] for r in with_model), 1),
