@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -25,14 +26,14 @@ class Raw:
 
     def param(self, value: Any) -> Any:
         if not self.pg and isinstance(value, date):
-            return value.isoformat()
+            return _iso(value)
         return value
 
     def d(self, value: date | None) -> Any:
         """A date as the driver wants it (ISO text for SQLite)."""
         if value is None or self.pg:
             return value
-        return value.isoformat()
+        return _iso(value)
 
     def executemany(
         self, statement: str, rows: Sequence[Sequence[Any]], *, converted: bool = False
@@ -68,7 +69,18 @@ def as_date(value: Any) -> date | None:
     """A date from a driver value (a ``date`` on PostgreSQL, an ISO string on SQLite)."""
     if value is None or isinstance(value, date):
         return value
-    return date.fromisoformat(str(value)[:10])
+    return _parse(value)
+
+
+# a book holds few distinct dates and the batch paths convert millions: memoise both directions
+@lru_cache(maxsize=65536)
+def _parse(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+@lru_cache(maxsize=65536)
+def _iso(value: date) -> str:
+    return value.isoformat()
 
 
 def placeholders(n: int) -> str:
