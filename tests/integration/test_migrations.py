@@ -6,10 +6,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.integration.conftest import BACKENDS
 from xindai.bootstrap import upgrade_database
 from xindai.store.engine import make_engine
 from xindai.store.tables import metadata
-from tests.integration.conftest import BACKENDS
 
 
 @pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
