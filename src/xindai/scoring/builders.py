@@ -83,6 +83,7 @@ def _previous_loan_features(
     p["close_late"] = (closed - due).dt.days.astype(float)
     p["late"] = (p["days_late"] > 0).astype(float)
     p["on_time"] = (p["days_late"] <= 0).astype(float)
+    p["early"] = (p["days_late"] <= -3).astype(float)
     p["closed"] = _dates(p["closeddate"])
     amount = pd.to_numeric(p["loanamount"], errors="coerce")
     p["amount"] = amount
@@ -119,6 +120,10 @@ def _previous_loan_features(
             "prev_term_mean": g["term"].mean(),
             "prev_ratio_mean": g["ratio"].mean(),
             "tenure_days": (last["cur_approved"] - first["approved"]).dt.days.astype(float),
+            "prev_early_ratio": g["early"].mean(),
+            "prev_first_days_late": first["days_late"],
+            "prev_recent_late_max": g["days_late"].apply(lambda s: s.tail(3).max()),
+            "prev_recent_on_time": g["on_time"].apply(lambda s: s.tail(3).mean()),
             "days_since_last_close": (last["cur_approved"] - last["closed"]).dt.days.astype(float),
         }
     )

@@ -345,8 +345,13 @@ def encode(df: pd.DataFrame, schema: Schema) -> FloatArray:
         if lookup is None:
             out[:, j] = numeric_values(col)
         else:
-            codes = col.map(lambda v, lk=lookup: lk.get(category_text(v) or "", np.nan))  # type: ignore[misc]
-            out[:, j] = codes.to_numpy(dtype=np.float64, na_value=np.nan)
+            # map each distinct value once (factorize), not every row: O(rows) in NumPy
+            inverse, uniques = pd.factorize(col, use_na_sentinel=True)
+            table = np.array(
+                [lookup.get(category_text(u) or "", np.nan) for u in uniques] + [np.nan],
+                dtype=np.float64,
+            )
+            out[:, j] = table[np.where(inverse < 0, len(uniques), inverse)]
     return out
 
 
