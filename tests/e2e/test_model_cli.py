@@ -146,7 +146,7 @@ def test_real_subprocess_trains_scores_and_refuses_bad_input(tmp_path: Path) -> 
     out = tmp_path / "m"
     done = subprocess.run(
         [*cmd, "train", "--data", str(small), "--target", "creditability", "--kind", "scorecard",
-         "--folds", "3", "--out", str(out)],
+         "--folds", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -162,3 +162,4 @@ def test_real_subprocess_trains_scores_and_refuses_bad_input(tmp_path: Path) -> 
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.startswith("error: model:")
+    assert len(bad.stderr.strip().splitlines()) == 1

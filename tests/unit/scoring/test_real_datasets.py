@@ -53,7 +53,7 @@ def test_zindi_spec_trains_and_behaviour_carries_the_signal() -> None:
     data = load_training_data(
         _file("zindi_superlender/trainperf.csv"), spec=load_spec("zindi_superlender")
     )
-    result = train(data, TrainConfig(kind="scorecard", folds=3))
+    result = train(data, TrainConfig(kind="scorecard", folds=2))
     assert result.metrics["auc"] > 0.66
     imp = result.model.importance()
     behaviour = sum(v for k, v in imp.items() if data.spec.feature(k).group == "behaviour")
@@ -63,14 +63,14 @@ def test_zindi_spec_trains_and_behaviour_carries_the_signal() -> None:
 @pytest.mark.slow
 def test_hmeq_gbm_uses_missingness() -> None:
     data = load_training_data(_file("hmeq/hmeq.csv"), spec=load_spec("hmeq"))
-    result = train(data, TrainConfig(kind="gbm", folds=3, gbm_profiles=("flexible",)))
+    result = train(data, TrainConfig(kind="gbm", folds=2, gbm_profiles=("flexible",)))
     assert result.metrics["auc"] > 0.93
 
 
 @pytest.mark.slow
 def test_taiwan_subsample_with_derived_features(tmp_path: Path) -> None:
     df = pd.read_csv(_file("taiwan_default/UCI_Credit_Card.csv", "taiwan_default.csv.gz"))
-    sample = df.sample(6000, random_state=42)
+    sample = df.sample(5000, random_state=42)
     path = tmp_path / "tw.csv"
     sample.to_csv(path, index=False)
     data = load_training_data(path, spec=load_spec("taiwan_default"))
