@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from xindai.kernel import ValidationError
 from xindai.scoring.frame import FloatArray
@@ -123,6 +124,7 @@ class Ensemble:
         self.trees = parse_model(text)
         self.n_features = n_features
         self.bias = sum(t.node_value[0] for t in self.trees)
+        self._luts: dict[int, npt.NDArray[np.bool_]] = {}
         # flat per-node tuples for the single-row walk: (feature, threshold, kind, default_left,
         # left, right, left value, right value, category set). kind: 0/1/2 numeric with missing
         # type none/zero/NaN; 3 categorical with NaN-missing; 4 other categorical
@@ -180,6 +182,18 @@ class Ensemble:
             raw += value
         return raw, contrib
 
+    def _category_table(self, t: Tree) -> npt.NDArray[np.bool_]:
+        """Per node, a membership table over category codes; the last column is 'not a member'."""
+        key = id(t)
+        if key not in self._luts:
+            width = 2 + max((max(c) for c in t.cat_sets if c), default=0)
+            lut = np.zeros((len(t.feature), width), dtype=bool)
+            for node, cats in enumerate(t.cat_sets):
+                if cats:
+                    lut[node, list(cats)] = True
+            self._luts[key] = lut
+        return self._luts[key]
+
     def explain(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Vectorised ``explain_row`` over a matrix: raw scores ``(n,)``, attributions ``(n, k)``."""
         n = x.shape[0]
@@ -216,14 +230,22 @@ class Ensemble:
                     num_left = np.where(is_default, dleft, vv <= thr[nd])
                 go_left[:] = num_left
                 if cat.any():
-                    for i in np.nonzero(cat)[0]:
-                        go_left[i] = _go_left(t, int(nd[i]), float(v[i]))
+                    lut = self._category_table(t)
+                    ci = np.nonzero(cat)[0]
+                    cv = v[ci]
+                    cnan = np.isnan(cv)
+                    # NaN reads as category 0 unless the split sends NaN right (missing type NaN)
+                    codes = np.where(cnan, 0.0, cv)
+                    codes = np.where((codes < 0) | (codes >= lut.shape[1]), lut.shape[1] - 1, codes)
+                    member = lut[nd[ci], codes.astype(np.int64)]
+                    go_left[ci] = member & ~(cnan & (miss[ci] == 2))
                 child = np.where(go_left, left[nd], right[nd])
                 is_leaf = child < 0
                 new = np.where(
                     is_leaf, lval[np.where(is_leaf, ~child, 0)], nval[np.where(is_leaf, 0, child)]
                 )
-                np.add.at(contrib, (idx, f), new - value[idx])
+                # each active row visits exactly one node per level: (row, feature) pairs are unique
+                contrib[idx, f] += new - value[idx]
                 value[idx] = new
                 node[idx] = np.where(is_leaf, 0, child)
                 active[idx[is_leaf]] = False
