@@ -59,7 +59,13 @@ class Calibrator:
 def fit_platt(logit: FloatArray, y: IntArray) -> Calibrator:
     lr = LogisticRegression(C=1e6, max_iter=1000)
     lr.fit(logit.reshape(-1, 1), y)
-    return Calibrator("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+    slope = float(lr.coef_[0, 0])
+    if slope <= 0:
+        # a calibration map must not reverse the model's ranking; with no usable slope the honest
+        # answer is the base rate for everyone
+        rate = float(np.clip(y.mean(), EPS, 1 - EPS))
+        return Calibrator("platt", a=0.0, b=float(np.log(rate / (1 - rate))))
+    return Calibrator("platt", a=slope, b=float(lr.intercept_[0]))
 
 
 def fit_isotonic(logit: FloatArray, y: IntArray) -> Calibrator:

@@ -42,7 +42,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
-            cur.execute("PRAGMA cache_size=-200000")
+            # a large book outgrows the default page cache; memory-map the file (read path) and
+            # keep up to ~512 MB of pages (write path) — both are upper bounds, not allocations
+            cur.execute("PRAGMA cache_size=-512000")
+            cur.execute("PRAGMA mmap_size=8589934592")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         @event.listens_for(engine, "begin")
