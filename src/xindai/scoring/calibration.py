@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -33,7 +34,7 @@ class Calibrator:
 
     def __call__(self, logit: FloatArray) -> FloatArray:
         if self.kind == "platt":
-            p = 1.0 / (1.0 + np.exp(-(self.a * logit + self.b)))
+            p = expit(self.a * logit + self.b)  # overflow-safe logistic
         elif self.kind == "isotonic":
             p = np.interp(logit, np.asarray(self.xs), np.asarray(self.ys))
         else:
