@@ -34,7 +34,7 @@ class Calibrator:
 
     def __call__(self, logit: FloatArray) -> FloatArray:
         if self.kind == "platt":
-            p = expit(self.a * logit + self.b)  # overflow-safe logistic
+            p = np.asarray(expit(self.a * logit + self.b), dtype=np.float64)  # overflow-safe
         elif self.kind == "isotonic":
             p = np.interp(logit, np.asarray(self.xs), np.asarray(self.ys))
         else:
