@@ -32,7 +32,7 @@ from xindai.products.loan_product import load_catalogue
 from xindai.servicing import lifecycle
 from xindai.servicing.loan import Loan
 from xindai.store.raw import Raw, placeholders
-from xindai.store.repositories import loan_row
+from xindai.store.repositories import INSTALLMENT_FIELDS, loan_row
 
 DAY = date(2026, 7, 1)
 PRODUCT = "consumer-instalment"
@@ -78,21 +78,7 @@ def seed(url: str, n: int) -> None:
     templates = _templates()
     now = datetime.now(UTC)
     batch = 20_000
-    inst_cols = (
-        "period",
-        "start_date",
-        "due_date",
-        "principal",
-        "interest",
-        "fee",
-        "accrued_interest",
-        "fee_recognised",
-        "late_fee",
-        "prepayment_fee",
-        "paid_principal",
-        "paid_interest",
-        "paid_fee",
-    )
+    inst_cols = INSTALLMENT_FIELDS
     static = {
         "product_code": PRODUCT,
         "currency": "CNY",

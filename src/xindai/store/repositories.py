@@ -28,7 +28,7 @@ from xindai.store.tables import (
     loans,
 )
 
-_INST_FIELDS = (
+INSTALLMENT_FIELDS = (
     "period",
     "start_date",
     "due_date",
@@ -107,7 +107,7 @@ def _loan_from(row: Mapping[str, Any], inst_rows: Iterable[Mapping[str, Any]]) -
         setattr(loan, f, row[f])
     loan.status = LoanStatus(row["status"])
     loan.installments = [
-        InstallmentState(**{f: r[f] for f in _INST_FIELDS})
+        InstallmentState(**{f: r[f] for f in INSTALLMENT_FIELDS})
         for r in sorted(inst_rows, key=lambda r: r["period"])
     ]
     current = loan.current_installment()
@@ -229,18 +229,18 @@ class LoanRepository:
                 deletes.extend((loan.id, p) for p in before if p not in now)
             self._snapshots[loan.id] = now
         raw.executemany("DELETE FROM installments WHERE loan_id = ? AND period = ?", deletes)
-        inst_sets = ", ".join(f"{f} = ?" for f in _INST_FIELDS[1:])
+        inst_sets = ", ".join(f"{f} = ?" for f in INSTALLMENT_FIELDS[1:])
         raw.executemany(
             f"UPDATE installments SET {inst_sets} WHERE loan_id = ? AND period = ?", updates
         )
         raw.executemany(
-            f"INSERT INTO installments (loan_id, {', '.join(_INST_FIELDS)}) VALUES ({placeholders(len(_INST_FIELDS) + 1)})",
+            f"INSERT INTO installments (loan_id, {', '.join(INSTALLMENT_FIELDS)}) VALUES ({placeholders(len(INSTALLMENT_FIELDS) + 1)})",
             inserts,
         )
 
     def _write_installments(self, batch: Sequence[Loan]) -> None:
         rows = [
-            {"loan_id": loan.id, **{f: getattr(i, f) for f in _INST_FIELDS}}
+            {"loan_id": loan.id, **{f: getattr(i, f) for f in INSTALLMENT_FIELDS}}
             for loan in batch
             for i in loan.installments
         ]
@@ -251,7 +251,7 @@ class LoanRepository:
 
 
 def _inst_snapshot(loan: Loan) -> dict[int, tuple[Any, ...]]:
-    return {i.period: tuple(getattr(i, f) for f in _INST_FIELDS) for i in loan.installments}
+    return {i.period: tuple(getattr(i, f) for f in INSTALLMENT_FIELDS) for i in loan.installments}
 
 
 def _inst_values(r: dict[str, Any]) -> dict[str, Any]:
