@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from xindai.api.app import create_app
+from xindai.app.servicing import OpenLoan, ensure_offer_within_cap
 from xindai.bootstrap import bootstrap, upgrade_database
+from xindai.kernel.errors import ValidationError
+from xindai.products.loan_product import load_catalogue
 
 
 @pytest.fixture
@@ -105,3 +111,26 @@ def test_loan_lifecycle_over_http(client: TestClient) -> None:
     )
     assert reused.status_code == 409
     assert client.get("/v1/loans/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_an_offer_above_the_all_in_cap_is_refused(client: TestClient) -> None:
+    ok = client.post(
+        "/v1/loans",
+        json={
+            "product_code": "consumer-instalment",
+            "principal": "10000",
+            "term": 12,
+            "method": "equal-installment",
+            "annual_rate": "0.18",
+            "start_date": "2026-01-15",
+        },
+    )
+    assert ok.status_code == 201  # 18% 等额本息 is within the 24% all-in cap
+    # a BNPL plan at 1.5% a month flat is far above it (≈ 33% APR), whatever the product file says
+    heavy = dataclasses.replace(
+        load_catalogue()["bnpl-flat-fee"], monthly_fee_rate=Decimal("0.015")
+    )
+    offer = OpenLoan("bnpl-flat-fee", 600_000, 6, "flat-fee", Decimal("0"), date(2026, 1, 15))
+    with pytest.raises(ValidationError) as err:
+        ensure_offer_within_cap(offer, heavy)
+    assert err.value.field == "monthly_fee_rate" and "cap" in err.value.reason

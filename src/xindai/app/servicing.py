@@ -16,13 +16,15 @@ from typing import Any
 
 from xindai.accounting.journal import JournalEntry
 from xindai.app.ports import UnitOfWorkFactory
+from xindai.app.quoting import QuoteRequest, build_quote, ensure_within_cap
+from xindai.compliance.caps import CostCaps
 from xindai.kernel.errors import ConflictError, DuplicateKeyError, ValidationError
 from xindai.kernel.ids import new_id
 from xindai.money.money import format_yuan
 from xindai.products.loan_product import LoanProduct
 from xindai.servicing import lifecycle
 from xindai.servicing.loan import Loan
-from xindai.servicing.schedule import PrepaymentMode
+from xindai.servicing.schedule import PrepaymentMode, RepaymentMethod
 
 Products = Mapping[str, LoanProduct]
 
@@ -69,10 +71,31 @@ def validate_against_product(cmd: OpenLoan, product: LoanProduct) -> None:
         )
 
 
+def ensure_offer_within_cap(cmd: OpenLoan, product: LoanProduct) -> None:
+    """Price the offer as a quote (the borrower's real cash flows, fees included) and refuse it
+    above the product's all-in cap — the cap is checked on every quote and every offer."""
+    quote = build_quote(
+        QuoteRequest(
+            principal=cmd.principal,
+            term=cmd.term,
+            method=RepaymentMethod(cmd.method),
+            annual_rate=cmd.annual_rate,
+            monthly_fee_rate=product.monthly_fee_rate,
+            start_date=cmd.start_date,
+            first_due_date=cmd.first_due_date,
+            daily_interest=product.daily_interest,
+            day_count=product.day_count,
+        ),
+        CostCaps(all_in_annual=product.all_in_cap),
+    )
+    ensure_within_cap(quote)
+
+
 def open_loan(uow_factory: UnitOfWorkFactory, products: Products, cmd: OpenLoan) -> dict[str, Any]:
     """Create a contracted (not yet disbursed) loan; return its view."""
     product = _product(products, cmd.product_code)
     validate_against_product(cmd, product)
+    ensure_offer_within_cap(cmd, product)
     uuid = new_id()
     loan = Loan(
         id=0,
