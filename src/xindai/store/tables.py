@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -161,3 +162,30 @@ eod_chunks = Table(
 )
 
 Index("ix_eod_chunks_pending", eod_chunks.c.business_date, eod_chunks.c.status)
+
+
+# --- consortium chain (append-only: migration 0003 adds triggers refusing UPDATE and DELETE) ------
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+)
+
+chain_entries = Table(
+    "chain_entries",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("idx", BigInteger, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+chain_nodes = Table(
+    "chain_nodes",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("idx", BigInteger, primary_key=True),
+    Column("hash", LargeBinary(32), nullable=False),
+)
