@@ -13,23 +13,14 @@ from pydantic import BaseModel, Field
 
 from xindai.api.deps import PlatformDep
 from xindai.app import servicing
+from xindai.kernel.dates import parse_date
 from xindai.kernel.errors import ValidationError
 from xindai.money.money import parse_yuan
 from xindai.money.rates import parse_rate
-from xindai.servicing.schedule import PrepaymentMode
 
 router = APIRouter(prefix="/v1/loans", tags=["loans"])
 
 IdemKey = Annotated[str, Header(alias="Idempotency-Key", description="Unique per money command.")]
-
-
-def _date(value: str, field: str) -> Any:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 class LoanIn(BaseModel):
@@ -66,7 +57,7 @@ def create_loan(body: LoanIn, platform: PlatformDep) -> dict[str, Any]:
         term=body.term,
         method=body.method,
         annual_rate=parse_rate(body.annual_rate, "annual_rate"),
-        start_date=_date(body.start_date, "start_date"),
+        start_date=parse_date(body.start_date, "start_date"),
         borrower_ref=body.borrower_ref,
     )
     return servicing.open_loan(platform.uow, platform.products, cmd)
@@ -86,7 +77,7 @@ def post_disbursement(
         platform.products,
         loan_id,
         parse_yuan(body.amount, "amount"),
-        _date(body.on, "on"),
+        parse_date(body.on, "on"),
         key,
     )
 
@@ -100,7 +91,7 @@ def post_repayment(
         platform.products,
         loan_id,
         parse_yuan(body.amount, "amount"),
-        _date(body.on, "on"),
+        parse_date(body.on, "on"),
         key,
     )
 
@@ -109,16 +100,13 @@ def post_repayment(
 def post_prepayment(
     loan_id: str, body: PrepayIn, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
-    try:
-        mode = PrepaymentMode(body.mode)
-    except ValueError:
-        raise ValidationError("mode", "must be reduce-term or reduce-installment") from None
+    mode = servicing.parse_prepayment_mode(body.mode)
     return servicing.prepay(
         platform.uow,
         platform.products,
         loan_id,
         parse_yuan(body.amount, "amount"),
-        _date(body.on, "on"),
+        parse_date(body.on, "on"),
         key,
         mode,
     )
@@ -128,4 +116,6 @@ def post_prepayment(
 def post_write_off(
     loan_id: str, body: DateIn, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
-    return servicing.write_off(platform.uow, platform.products, loan_id, _date(body.on, "on"), key)
+    return servicing.write_off(
+        platform.uow, platform.products, loan_id, parse_date(body.on, "on"), key
+    )

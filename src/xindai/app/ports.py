@@ -11,7 +11,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any, Protocol
 
-from xindai.accounting.journal import JournalEntry, Line
+from xindai.accounting.journal import JournalEntry
 from xindai.servicing.eod import AccrualRow, AccrualUpdate
 from xindai.servicing.loan import Loan
 
@@ -29,10 +29,8 @@ class LoanRepository(Protocol):
 
 class JournalRepository(Protocol):
     def add(self, entries: Sequence[JournalEntry]) -> list[int]: ...
-    def lines(self, loan_id: int | None = None) -> list[Line]: ...
     def trial_balance(self) -> dict[str, int]: ...
     def loan_balances(self) -> dict[int, dict[str, int]]: ...
-    def entries_for(self, loan_id: int) -> list[dict[str, Any]]: ...
 
 
 class IdempotencyRepository(Protocol):

@@ -166,6 +166,14 @@ def _replay(first: dict[str, Any], key: str, command: str, loan_id: int) -> dict
     return out
 
 
+def parse_prepayment_mode(value: str | None) -> PrepaymentMode:
+    """``reduce-term`` or ``reduce-installment`` (the default); anything else names ``mode``."""
+    try:
+        return PrepaymentMode(value or PrepaymentMode.REDUCE_INSTALLMENT)
+    except ValueError:
+        raise ValidationError("mode", "must be reduce-term or reduce-installment") from None
+
+
 def _alloc_dict(a: lifecycle.Allocation) -> dict[str, str]:
     return {k: format_yuan(v) for k, v in a.as_dict().items()}
 

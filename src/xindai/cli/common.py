@@ -6,15 +6,17 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
+from xindai.kernel.dates import parse_date
 from xindai.kernel.errors import ConflictError, DomainError, NotFoundError, ValidationError
 
 console = Console()
+
+__all__ = ["console", "emit_json", "handle_errors", "parse_date"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,13 +41,6 @@ def _fail(message: str) -> NoReturn:
     """One line on stderr (never wrapped: scripts parse it) and exit status 2."""
     sys.stderr.write(" ".join(message.split()) + "\n")
     raise typer.Exit(2)
-
-
-def parse_date(value: str, field: str = "date") -> date:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def emit_json(data: Any) -> None:

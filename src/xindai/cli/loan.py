@@ -19,6 +19,8 @@ Key = Annotated[
     str, typer.Option("--key", help="Idempotency key: a repeat returns the first result.")
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LoanRef = Annotated[str, typer.Argument(help="Loan id, UUID or number.")]
+ValueDate = Annotated[str, typer.Option(help="Value date, YYYY-MM-DD.")]
 
 
 @app.command("quote")
@@ -144,7 +146,6 @@ def _money_cmd(
 ) -> None:
     from xindai.app import servicing
     from xindai.bootstrap import bootstrap
-    from xindai.servicing.schedule import PrepaymentMode
 
     day = parse_date(on, "on")
     fen = parse_yuan(amount, "amount") if amount is not None else 0
@@ -156,10 +157,7 @@ def _money_cmd(
         elif kind == "repay":
             result = servicing.repay(*args, fen, day, key)
         elif kind == "prepay":
-            try:
-                pm = PrepaymentMode(mode or "reduce-installment")
-            except ValueError:
-                raise ValidationError("mode", "must be reduce-term or reduce-installment") from None
+            pm = servicing.parse_prepayment_mode(mode)
             result = servicing.prepay(*args, fen, day, key, pm)
         else:
             result = servicing.write_off(*args, day, key)
@@ -171,9 +169,9 @@ def _money_cmd(
 @app.command("disburse")
 @handle_errors
 def disburse(
-    loan: Annotated[str, typer.Argument(help="Loan id, UUID or number.")],
+    loan: LoanRef,
     amount: Annotated[str, typer.Option(help="Amount in yuan (a tranche for credit lines).")],
-    on: Annotated[str, typer.Option(help="Value date, YYYY-MM-DD.")],
+    on: ValueDate,
     key: Key,
     database_url: DbUrl = None,
 ) -> None:
@@ -184,9 +182,9 @@ def disburse(
 @app.command("repay")
 @handle_errors
 def repay(
-    loan: Annotated[str, typer.Argument(help="Loan id, UUID or number.")],
+    loan: LoanRef,
     amount: Annotated[str, typer.Option(help="Amount received, yuan.")],
-    on: Annotated[str, typer.Option(help="Value date, YYYY-MM-DD.")],
+    on: ValueDate,
     key: Key,
     database_url: DbUrl = None,
 ) -> None:
@@ -197,9 +195,9 @@ def repay(
 @app.command("prepay")
 @handle_errors
 def prepay(
-    loan: Annotated[str, typer.Argument(help="Loan id, UUID or number.")],
+    loan: LoanRef,
     amount: Annotated[str, typer.Option(help="Amount received, yuan.")],
-    on: Annotated[str, typer.Option(help="Value date, YYYY-MM-DD.")],
+    on: ValueDate,
     key: Key,
     mode: Annotated[
         str, typer.Option(help="reduce-term | reduce-installment")
@@ -213,8 +211,8 @@ def prepay(
 @app.command("write-off")
 @handle_errors
 def write_off(
-    loan: Annotated[str, typer.Argument(help="Loan id, UUID or number.")],
-    on: Annotated[str, typer.Option(help="Value date, YYYY-MM-DD.")],
+    loan: LoanRef,
+    on: ValueDate,
     key: Key,
     database_url: DbUrl = None,
 ) -> None:
@@ -225,7 +223,7 @@ def write_off(
 @app.command("show")
 @handle_errors
 def show(
-    loan: Annotated[str, typer.Argument(help="Loan id, UUID or number.")],
+    loan: LoanRef,
     database_url: DbUrl = None,
     json_out: Json = False,
 ) -> None:

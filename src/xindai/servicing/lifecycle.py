@@ -29,7 +29,7 @@ from xindai.accounting.journal import JournalEntry, Line, credit, debit
 from xindai.kernel.errors import ConflictError, ValidationError
 from xindai.money.rounding import round_fen
 from xindai.products.loan_product import LoanProduct
-from xindai.servicing.accrual import MICRO, accrued_through, penalty_micro, post_penalty, rate_parts
+from xindai.servicing.accrual import accrued_through, penalty_micro, post_penalty, rate_parts
 from xindai.servicing.loan import InstallmentState, Loan, LoanStatus
 from xindai.servicing.schedule import (
     Installment,
@@ -558,7 +558,6 @@ def write_off(loan: Loan, product: LoanProduct, on: date) -> JournalEntry:
 
 
 __all__ = [
-    "MICRO",
     "Allocation",
     "catch_up",
     "disburse",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
-from xindai.accounting.journal import JournalEntry, Line
+from xindai.accounting.journal import JournalEntry
 from xindai.kernel.errors import NotFoundError
 from xindai.servicing.loan import InstallmentState, Loan, LoanStatus
 from xindai.store.raw import Raw, as_date, chunks, placeholders
@@ -315,15 +315,6 @@ class JournalRepository:
         )
         return [int(i) for i in ids]
 
-    def add_lines(self, entry: JournalEntry) -> int:
-        return self.add([entry])[0]
-
-    def lines(self, loan_id: int | None = None) -> list[Line]:
-        stmt = select(journal_lines.c.account, journal_lines.c.amount, journal_lines.c.loan_id)
-        if loan_id is not None:
-            stmt = stmt.where(journal_lines.c.loan_id == loan_id)
-        return [Line(r.account, int(r.amount), r.loan_id) for r in self.conn.execute(stmt)]
-
     def trial_balance(self) -> dict[str, int]:
         stmt = select(journal_lines.c.account, func.sum(journal_lines.c.amount)).group_by(
             journal_lines.c.account
@@ -344,21 +335,6 @@ class JournalRepository:
             sign = -1 if acct == "suspense" else 1
             out.setdefault(int(loan_id), {})[acct] = sign * int(total)
         return out
-
-    def entries_for(self, loan_id: int) -> list[dict[str, Any]]:
-        stmt = (
-            select(
-                journal_entries.c.id,
-                journal_entries.c.business_date,
-                journal_entries.c.kind,
-                journal_lines.c.account,
-                journal_lines.c.amount,
-            )
-            .join(journal_lines, journal_lines.c.entry_id == journal_entries.c.id)
-            .where(and_(journal_lines.c.loan_id == loan_id))
-            .order_by(journal_entries.c.id, journal_lines.c.id)
-        )
-        return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
 
 class IdempotencyRepository:
@@ -388,7 +364,3 @@ class IdempotencyRepository:
                 "created_at": _now(),
             },
         )
-
-
-def today_or(d: date | None) -> date:
-    return d or datetime.now(UTC).date()
