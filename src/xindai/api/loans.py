@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 from xindai.api.deps import PlatformDep
 from xindai.app import servicing
 from xindai.kernel.dates import parse_date
-from xindai.kernel.errors import ValidationError
 from xindai.money.money import parse_yuan
 from xindai.money.rates import parse_rate
 
@@ -48,12 +47,9 @@ class DateIn(BaseModel):
 
 @router.post("", status_code=201, summary="Open a contracted loan from accepted terms")
 def create_loan(body: LoanIn, platform: PlatformDep) -> dict[str, Any]:
-    principal = parse_yuan(body.principal, "principal")
-    if principal <= 0:
-        raise ValidationError("principal", "must be positive")
     cmd = servicing.OpenLoan(
         product_code=body.product_code,
-        principal=principal,
+        principal=parse_yuan(body.principal, "principal"),
         term=body.term,
         method=body.method,
         annual_rate=parse_rate(body.annual_rate, "annual_rate"),

@@ -51,6 +51,8 @@ def _product(products: Products, code: str) -> LoanProduct:
 
 
 def validate_against_product(cmd: OpenLoan, product: LoanProduct) -> None:
+    if cmd.principal <= 0:
+        raise ValidationError("principal", "must be positive")
     if cmd.term not in product.terms:
         raise ValidationError(
             "term", f"{cmd.term} is not offered by {product.code} (terms {list(product.terms)})"

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from xindai.cli.common import console, emit_json, handle_errors, parse_date
-from xindai.kernel.errors import ValidationError
 from xindai.money.money import parse_yuan
 from xindai.money.rates import parse_rate
 
@@ -126,8 +125,6 @@ def open_(
         annual_rate=parse_rate(annual_rate, "annual_rate"),
         start_date=parse_date(start_date, "start_date"),
     )
-    if cmd.principal <= 0:
-        raise ValidationError("principal", "must be positive")
     platform = bootstrap(database_url=database_url)
     try:
         emit_json(open_loan(platform.uow, platform.products, cmd))
