@@ -189,3 +189,125 @@ chain_nodes = Table(
     Column("idx", BigInteger, primary_key=True),
     Column("hash", LargeBinary(32), nullable=False),
 )
+
+
+# --- origination (issue 6): applications, consents, education, audit, offers, reviews, limits ----
+
+orig_applications = Table(
+    "orig_applications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(24), nullable=False, unique=True),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("household", String(64), nullable=False, index=True),
+    Column("product_code", String(64), nullable=False),
+    Column("requested", BigInteger, nullable=False),
+    Column("term", Integer, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("outcome", String(16)),
+    Column("grade", String(4)),
+    Column("payload", Text, nullable=False),
+    Column("decision", Text),
+    Column("loan_id", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+orig_consents = Table(
+    "orig_consents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("source", String(64), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("separate", Boolean, nullable=False),
+    Column("channel", String(64)),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+)
+
+orig_lessons = Table(
+    "orig_lessons",
+    metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("lesson_id", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("quiz_correct", Integer),
+    Column("passed", Boolean, nullable=False),
+)
+
+orig_audit = Table(
+    "orig_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", String(36), nullable=False, index=True),
+    Column("step", String(32), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+orig_offers = Table(
+    "orig_offers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False, unique=True),
+    Column("terms", Text, nullable=False),
+    Column("terms_sha256", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+orig_signatures = Table(
+    "orig_signatures",
+    metadata,
+    Column("offer_id", String(36), primary_key=True),
+    Column("signer", String(64), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("terms_sha256", String(64), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+)
+
+orig_reviews = Table(
+    "orig_reviews",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("application_id", String(36), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("analyst", String(64)),
+    Column("resolution", String(16)),
+    Column("note", Text),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+)
+
+orig_limits = Table(
+    "orig_limits",
+    metadata,
+    Column("application_id", String(36), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("product_code", String(64), nullable=False, index=True),
+    Column("loan_id", Integer),
+    Column("limit_fen", BigInteger, nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("risk_level", Integer, nullable=False),
+    Column("reviewed_on", Date),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(64), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
