@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from xindai import __version__
 from xindai.api import errors, loans, quotes
@@ -27,10 +26,6 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(quotes.router)
     app.include_router(loans.router)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @app.get("/health", tags=["ops"], summary="Liveness and database reachability")
     def health() -> dict[str, object]:

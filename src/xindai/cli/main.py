@@ -136,7 +136,7 @@ def serve(
     """Serve the HTTP API and web pages (OpenAPI at /docs)."""
     import uvicorn
 
-    uvicorn.run("xindai.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("xindai.server:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":
