@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -18,6 +19,10 @@ from xindai.products.loan_product import LoanProduct, load_catalogue
 from xindai.store import migrate
 from xindai.store.engine import make_engine
 from xindai.store.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from xindai.app.chain import ChainKeys, ChainService
+    from xindai.kernel.clock import Clock
 
 
 @dataclass
@@ -29,6 +34,28 @@ class Platform:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def chain(self, keys: ChainKeys | None = None, clock: Clock | None = None) -> ChainService:
+        """The consortium-chain service on this database (the log is rebuilt from it).
+
+        Keys come from the JSON file named by ``XINDAI_CHAIN_KEYS``, else the fixed demo keys.
+        """
+        import json
+        import os
+        from pathlib import Path
+
+        from xindai.app.chain import ChainKeys, ChainService
+        from xindai.kernel.clock import SystemClock
+        from xindai.store.chain_repo import SqlChainRepository
+
+        if keys is None:
+            path = os.environ.get("XINDAI_CHAIN_KEYS")
+            keys = (
+                ChainKeys.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+                if path
+                else ChainKeys.demo()
+            )
+        return ChainService(SqlChainRepository(self.engine), keys, clock or SystemClock())
 
 
 def _uow(engine: Engine) -> UnitOfWork:

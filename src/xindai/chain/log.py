@@ -26,8 +26,8 @@ from xindai.chain.merkle import (
     inclusion_ranges,
     subtree_decomposition,
 )
-from xindai.chain.tiles import TileStore
-from xindai.kernel import ValidationError
+from xindai.chain.tiles import MissingEntryError, TileStore
+from xindai.kernel import NotFoundError, ValidationError
 
 _sha256 = hashlib.sha256
 
@@ -135,11 +135,22 @@ class MerkleLog:
         level bottom-up; ``first_bad_index`` is the first leaf covered by the first disagreement.
         """
         size = self._store.size()
+        try:
+            return self._audit(size, batch)
+        except MissingEntryError as exc:
+            # a dropped row: the store holds fewer entries than its head says
+            return AuditResult(size, exc.index, str(exc))
+        except NotFoundError as exc:
+            return AuditResult(size, 0, f"stored subtree hashes are missing: {exc}")
+
+    def _audit(self, size: int, batch: int) -> AuditResult:
         sha = _sha256
         # Level 0: entries against stored leaf hashes, streamed in batches.
         for start in range(0, size, batch):
             end = min(size, start + batch)
             data = self._store.entries(start, end)
+            if len(data) != end - start:
+                raise MissingEntryError(start + len(data))
             stored = self._store.nodes([(0, i) for i in range(start, end)])
             for offset, (entry, leaf) in enumerate(zip(data, stored, strict=True)):
                 if sha(b"\x00" + entry).digest() != leaf:

@@ -105,7 +105,12 @@ class MemberRegistry:
         self._roles: dict[str, Role] = {}
 
     def copy(self) -> MemberRegistry:
-        return _copy.deepcopy(self)
+        # KeyRecord is frozen and accept() replaces records, never mutates them: copying the two
+        # dicts is enough (a deep copy per submitted batch cost more than the signature checks).
+        clone = _copy.copy(self)
+        clone._keys = dict(self._keys)
+        clone._roles = dict(self._roles)
+        return clone
 
     def records(self) -> list[KeyRecord]:
         return sorted(self._keys.values(), key=lambda r: r.registered_at)

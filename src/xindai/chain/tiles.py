@@ -30,6 +30,18 @@ from xindai.kernel import ConflictError, InvariantViolation, NotFoundError
 HASH_SIZE = 32
 
 
+class MissingEntryError(InvariantViolation):
+    """A store holds fewer entries than its head claims: position ``index`` has no entry.
+
+    Only a store whose append-only guarantees were bypassed (rows deleted behind its back) can
+    raise it; ``MerkleLog.audit`` reports ``index`` as the first bad position.
+    """
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        super().__init__(f"entry {index} is missing from the store")
+
+
 class TileStore(Protocol):
     """Port: append-only storage of entries and complete-subtree hashes."""
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, and_, insert, select, tuple_, update
 
-from xindai.chain.tiles import check_append_shape
+from xindai.chain.tiles import MissingEntryError, check_append_shape
 from xindai.kernel.errors import ConflictError, NotFoundError
 from xindai.store.tables import chain_entries, chain_heads, chain_nodes
 
@@ -95,7 +95,7 @@ class SqlTileStore:
             raise NotFoundError(f"entries [{start}, {end}) outside the log of {size}")
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(chain_entries.c.data)
+                select(chain_entries.c.idx, chain_entries.c.data)
                 .where(
                     chain_entries.c.log_id == self.log_id,
                     chain_entries.c.idx >= start,
@@ -103,4 +103,10 @@ class SqlTileStore:
                 )
                 .order_by(chain_entries.c.idx)
             ).all()
+        # rows can only be missing if someone deleted them behind the triggers' back
+        for offset, row in enumerate(rows):
+            if int(row.idx) != start + offset:
+                raise MissingEntryError(start + offset)
+        if len(rows) != end - start:
+            raise MissingEntryError(start + len(rows))
         return [bytes(r.data) for r in rows]

@@ -311,3 +311,50 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
 )
+
+# --- consortium chain: checkpoints, cosignatures, witness state, equivocation evidence (0005) ---
+# Checkpoints and cosignatures are append-only like the log (a cosignature is added, never
+# changed); the witness state is the one mutable row: the latest checkpoint a hosted witness
+# cosigned, which only moves forward.
+
+chain_checkpoints = Table(
+    "chain_checkpoints",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("size", BigInteger, primary_key=True),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", BigInteger, nullable=False),
+)
+
+chain_cosignatures = Table(
+    "chain_cosignatures",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("size", BigInteger, primary_key=True),
+    Column("witness", String(255), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", BigInteger, nullable=False),
+)
+
+chain_witness_state = Table(
+    "chain_witness_state",
+    metadata,
+    Column("log_id", String(64), primary_key=True),
+    Column("witness", String(255), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+chain_equivocations = Table(
+    "chain_equivocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("log_id", String(64), nullable=False),
+    Column("witness", String(255), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("first_note", Text, nullable=False),
+    Column("second_note", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("detected_at", BigInteger, nullable=False),
+)
