@@ -79,3 +79,65 @@ def test_help_lists_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "verify" in result.output and "demo-bundle" in result.output
+
+
+# --- on a database: demo-farm, stage-report, cosign, export-bundle -> verify, audit -------------
+
+
+@pytest.fixture
+def farm_db(tmp_path: Path) -> str:
+    from xindai.bootstrap import upgrade_database
+
+    url = f"sqlite:///{tmp_path}/farm.db"
+    upgrade_database(url)
+    result = runner.invoke(app, ["demo-farm", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "released sowing 50000.00 on 2026-03-05, growing 80000.00" in result.output
+    return url
+
+
+def test_farm_on_a_database(farm_db: str, tmp_path: Path) -> None:
+    report = runner.invoke(app, ["stage-report", "SCF-2026-0001", "--database-url", farm_db])
+    assert report.exit_code == 0, report.output
+    assert "harvest" in report.output and "never" in report.output
+    assert "interest saved by staging" in report.output
+    as_json = json.loads(
+        runner.invoke(
+            app, ["stage-report", "SCF-2026-0001", "--database-url", farm_db, "--json"]
+        ).stdout
+    )
+    assert as_json["staged"]["drawn"] == "130000.00"
+    assert as_json["lump_sum"]["drawn"] == "200000.00"
+
+    out = tmp_path / "attest.json"
+    exported = runner.invoke(
+        app, ["export-bundle", "--entry", "6", "--out", str(out), "--database-url", farm_db]
+    )
+    assert exported.exit_code == 0, exported.output
+    verified = runner.invoke(app, ["verify", "--bundle", str(out), "--json"])
+    assert verified.exit_code == 0 and json.loads(verified.stdout)["valid"] is True
+
+    audit = runner.invoke(app, ["audit", "--database-url", farm_db])
+    assert audit.exit_code == 0 and audit.output.startswith("OK: 15 entries")
+
+    missing = runner.invoke(
+        app, ["export-bundle", "--entry", "99", "--out", str(out), "--database-url", farm_db]
+    )
+    assert missing.exit_code == 2 and "entry 99" in missing.output
+
+
+def test_audit_names_the_tampered_index(farm_db: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(farm_db)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER chain_entries_no_update"))
+        conn.execute(
+            text(
+                "UPDATE chain_entries SET data = CAST(CAST(data AS TEXT) || ' ' AS BLOB) WHERE idx = 11"
+            )
+        )
+    engine.dispose()
+    result = runner.invoke(app, ["audit", "--database-url", farm_db])
+    assert result.exit_code == 1
+    assert "TAMPERED: first bad index 11" in result.output

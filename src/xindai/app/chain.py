@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -177,11 +178,18 @@ class ChainService:
         self.repo = repo
         self.keys = keys
         self.clock = clock
-        self.ledger = ChainLedger(repo.tiles(), keys.operator, clock)
+
+    @functools.cached_property
+    def ledger(self) -> ChainLedger:
+        """Opened on first use (replaying the log), so ``audit`` can run on a tampered store."""
+        return ChainLedger(self.repo.tiles(), self.keys.operator, self.clock)
+
+    def audit(self) -> dict[str, Any]:
+        return audit_chain(self.repo, self.keys.operator)
 
     @property
     def origin(self) -> str:
-        return self.ledger.origin
+        return self.keys.operator.name
 
     @property
     def policy(self) -> QuorumPolicy:
@@ -284,8 +292,11 @@ class ChainService:
         if found is None:
             raise NotFoundError(f"no checkpoint of size {size} was signed")
         signed = open_checkpoint(found[1], self.ledger.operator_key, self.origin)
-        cosigs = [parse_note(signed.checkpoint.text() + "\n" + line).signatures[0]
-                  for line in self.repo.cosignatures(size)]  # fmt: skip
+        # a stored line is parsed as the signature block of the same note text
+        text = signed.checkpoint.text()
+        cosigs = [
+            parse_note(text + "\n" + line).signatures[0] for line in self.repo.cosignatures(size)
+        ]
         return signed.with_cosignatures(cosigs)
 
     def latest_cosigned(self, min_size: int = 0) -> SignedCheckpoint | None:

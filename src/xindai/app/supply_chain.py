@@ -42,6 +42,7 @@ from xindai.app.chain import ChainService
 from xindai.app.fund_flow import record_movement, validate_node
 from xindai.app.ports import UnitOfWorkFactory
 from xindai.chain.entries import Entry
+from xindai.chain.keys import SigningKey
 from xindai.chain.members import Role, parse_role
 from xindai.kernel import ConflictError, NotFoundError, ValidationError
 from xindai.money.money import format_yuan, parse_yuan
@@ -392,3 +393,82 @@ def stage_report(
         },
         "interest_saved": format_yuan(lump_interest - staged_interest),
     }
+
+
+# --- the farm demo: the reference line on a real database, for docs, the CLI and e2e tests -------
+
+FARM_LINE = "SCF-2026-0001"
+FARM_START = date(2026, 3, 1)
+FARM_POLICY = {"roles": ["co-operative", "inspector"], "cosigned": True}
+FARM_STAGES = (
+    {"stage": "sowing", "amount": "50000", "payee": "supplier:seed-co-01", "policy": FARM_POLICY},
+    {
+        "stage": "growing",
+        "amount": "80000",
+        "payee": "supplier:fertiliser-co-02",
+        "policy": FARM_POLICY,
+    },
+    {
+        "stage": "harvest",
+        "amount": "70000",
+        "payee": "logistics:cold-chain-03",
+        "policy": FARM_POLICY,
+    },
+)
+FARM_MEMBERS = {
+    "coop.hebei-01": Role.COOPERATIVE,
+    "inspector.agri-01": Role.INSPECTOR,
+    "buyer.mill-07": Role.BUYER,
+    "lender.xindai": Role.LENDER,
+}
+FARM_RELEASES = (("sowing", date(2026, 3, 5)), ("growing", date(2026, 5, 10)))
+
+
+def attestation_body(line: str, stage: str, farmer_commitment: str) -> dict[str, Any]:
+    return {"line": line, "stage": stage, "farmer": farmer_commitment, "area_mu": 120}
+
+
+def confirmation_body(line: str, stage: str, attestation: int) -> dict[str, Any]:
+    return {"line": line, "stage": stage, "attestation": attestation, "result": "pass"}
+
+
+def run_farm_demo(
+    uow: UnitOfWorkFactory,
+    products: servicing.Products,
+    chain: ChainService,
+    member_keys: Mapping[str, SigningKey],
+) -> dict[str, Any]:
+    """Register the farm members, open the 200,000 line, attest and release sowing and growing
+    (co-operative + inspector, cosigned checkpoints); harvest stays unattested."""
+    from xindai.chain.privacy import commit_personal
+
+    for name, role in FARM_MEMBERS.items():
+        chain.ledger.register_member(name, role, member_keys[name].public_key)
+    opened = open_line(
+        uow,
+        products,
+        chain,
+        line=FARM_LINE,
+        stages=FARM_STAGES,
+        limit=20_000_000,
+        term=12,
+        annual_rate=Decimal("0.06"),
+        start_date=FARM_START,
+    )
+    farmer = commit_personal("demo farmer 0001", b"xindai-demo-salt")
+    coop, inspector = "coop.hebei-01", "inspector.agri-01"
+    releases = []
+    for stage, on in FARM_RELEASES:
+        attest = chain.sign_and_submit(
+            ATTEST_KIND, coop, attestation_body(FARM_LINE, stage, farmer), member_keys[coop]
+        )
+        chain.sign_and_submit(
+            CONFIRM_KIND,
+            inspector,
+            confirmation_body(FARM_LINE, stage, attest),
+            member_keys[inspector],
+        )
+        chain.cosign()
+        releases.append(release_stage(uow, products, chain, FARM_LINE, stage, on))
+    chain.cosign()
+    return {**opened, "releases": releases, "size": chain.size()}
