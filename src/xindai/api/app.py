@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import FastAPI
 
 from xindai import __version__
-from xindai.api import errors, loans, quotes
+from xindai.api import chain, errors, loans, quotes
 from xindai.bootstrap import Platform, bootstrap
 
 
@@ -26,6 +26,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(quotes.router)
     app.include_router(loans.router)
+    app.include_router(chain.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness and database reachability")
     def health() -> dict[str, object]:
