@@ -6,10 +6,12 @@ The only module that wires adapters to the application; entry points (CLI, API, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -22,6 +24,7 @@ from xindai.store.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from xindai.app.chain import ChainKeys, ChainService
+    from xindai.app.origination import Origination
     from xindai.kernel.clock import Clock
 
 
@@ -31,9 +34,20 @@ class Platform:
     engine: Engine
     products: Mapping[str, LoanProduct]
     uow: UnitOfWorkFactory
+    _origination: Any = field(default=None, repr=False)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def origination(self, **overrides: Any) -> Origination:
+        """The origination services (built on first use; ``overrides`` build a fresh set)."""
+        if overrides or self._origination is None:
+            built = build_origination(self, **overrides)
+            if overrides:
+                return built
+            self._origination = built
+        result: Origination = self._origination
+        return result
 
     def chain(self, keys: ChainKeys | None = None, clock: Clock | None = None) -> ChainService:
         """The consortium-chain service on this database (the log is rebuilt from it).
@@ -134,3 +148,67 @@ def run_eod_parallel(
         "seconds": round(seconds, 3),
         "loans_per_second": round(loans / seconds, 1) if seconds else 0.0,
     }
+
+
+DEFAULT_MODEL_REGISTRY = "var/models"
+
+
+def model_registry_dir() -> Path:
+    """Where the credit-model registry lives (``XINDAI_MODEL_REGISTRY``, default ``var/models``)."""
+    return Path(os.environ.get("XINDAI_MODEL_REGISTRY", DEFAULT_MODEL_REGISTRY))
+
+
+def ensure_champion(registry_dir: Path | None = None) -> Path:
+    """The champion model's directory; with no champion yet, train the German-credit scorecard
+    (the bundled public dataset, a few seconds) and promote it — so a fresh install can decide."""
+    from xindai.kernel.errors import NotFoundError
+    from xindai.scoring import (
+        Registry,
+        TrainConfig,
+        load_spec,
+        load_training_data,
+        save_model,
+        train,
+    )
+    from xindai.scoring.paths import dataset_file
+
+    root = registry_dir or model_registry_dir()
+    registry = Registry(root)
+    try:
+        return registry.path_of("champion")
+    except NotFoundError:
+        pass
+    data = load_training_data(
+        dataset_file("german_credit/germancredit.csv", "german_credit.csv.gz"),
+        spec=load_spec("german_credit"),
+    )
+    model_dir = save_model(
+        train(data, TrainConfig(kind="scorecard", folds=3)), root / "german-scorecard"
+    )
+    registry.promote(model_dir, "champion")
+    return model_dir
+
+
+def build_origination(platform: Platform, **overrides: Any) -> Origination:
+    """Wire the origination use cases: catalogue, clock, the risk engine (default rules and
+    indicators), the champion credit model from the registry, and the synthetic signal feed."""
+    from xindai.app.origination import EngineFraudCheck, ModelScorer, Origination
+    from xindai.kernel.clock import SystemClock
+    from xindai.products.catalogue import load_catalogue as load_scenarios
+    from xindai.risk.engine import RiskEngine
+    from xindai.risk.registry import load_registry
+    from xindai.risk.rules import load_ruleset
+    from xindai.scoring.artefact import load_model
+
+    if "fraud" not in overrides:
+        indicators = load_registry(None)
+        overrides["fraud"] = EngineFraudCheck(
+            RiskEngine(indicators, load_ruleset(None, indicators.names))
+        )
+    if "scorers" not in overrides:
+        champion = ensure_champion(overrides.pop("registry_dir", None))
+        overrides["scorers"] = {"champion": ModelScorer("champion", load_model(champion))}
+    overrides.pop("registry_dir", None)
+    overrides.setdefault("clock", SystemClock())
+    overrides.setdefault("catalogue", load_scenarios())
+    return Origination(uow=platform.uow, products=platform.products, **overrides)  # type: ignore[arg-type]

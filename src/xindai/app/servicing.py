@@ -16,7 +16,7 @@ from typing import Any
 
 from xindai.accounting.journal import JournalEntry
 from xindai.app.ports import UnitOfWorkFactory
-from xindai.app.quoting import QuoteRequest, build_quote, ensure_within_cap
+from xindai.app.quoting import Quote, QuoteRequest, build_quote, ensure_within_cap
 from xindai.compliance.caps import CostCaps
 from xindai.kernel.errors import ConflictError, DuplicateKeyError, ValidationError
 from xindai.kernel.ids import new_id
@@ -73,10 +73,9 @@ def validate_against_product(cmd: OpenLoan, product: LoanProduct) -> None:
         )
 
 
-def ensure_offer_within_cap(cmd: OpenLoan, product: LoanProduct) -> None:
-    """Price the offer as a quote (the borrower's real cash flows, fees included) and refuse it
-    above the product's all-in cap — the cap is checked on every quote and every offer."""
-    quote = build_quote(
+def offer_quote(cmd: OpenLoan, product: LoanProduct) -> Quote:
+    """The quote of a contract: the schedule and APR the servicing core will hold for it."""
+    return build_quote(
         QuoteRequest(
             principal=cmd.principal,
             term=cmd.term,
@@ -90,7 +89,12 @@ def ensure_offer_within_cap(cmd: OpenLoan, product: LoanProduct) -> None:
         ),
         CostCaps(all_in_annual=product.all_in_cap),
     )
-    ensure_within_cap(quote)
+
+
+def ensure_offer_within_cap(cmd: OpenLoan, product: LoanProduct) -> None:
+    """Price the offer as a quote (the borrower's real cash flows, fees included) and refuse it
+    above the product's all-in cap — the cap is checked on every quote and every offer."""
+    ensure_within_cap(offer_quote(cmd, product))
 
 
 def open_loan(uow_factory: UnitOfWorkFactory, products: Products, cmd: OpenLoan) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from xindai.kernel.errors import DuplicateKeyError
 from xindai.store.eod_repo import EodRepository
+from xindai.store.origination_repo import OriginationRepository
 from xindai.store.repositories import IdempotencyRepository, JournalRepository, LoanRepository
 
 
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.journal = JournalRepository(self._conn)
         self.idempotency = IdempotencyRepository(self._conn)
         self.eod = EodRepository(self._conn)
+        self.origination = OriginationRepository(self._conn)
         return self
 
     def __exit__(
