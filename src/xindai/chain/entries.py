@@ -63,6 +63,8 @@ class Entry:
     ts: int
     body: Mapping[str, Any] = field(hash=False)
     signature: bytes
+    #: JCS of ``body`` when the constructor already computed it (validation does): saves a pass.
+    canonical_body: str | None = field(default=None, compare=False, hash=False, repr=False)
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -81,7 +83,7 @@ class Entry:
     @functools.cached_property
     def _parts(self) -> tuple[str, str]:
         head = (
-            '{"body":' + canonicalize(self.body).decode("utf-8")
+            '{"body":' + (self.canonical_body or canonicalize(self.body).decode("utf-8"))
             + ',"key":' + serialize_string(self.key)
             + ',"kind":' + serialize_string(self.kind)
             + ',"member":' + serialize_string(self.member)
@@ -115,7 +117,8 @@ class Entry:
         )
 
 
-def _check_envelope(kind: object, member: object, key: object, ts: object, body: object) -> None:
+def _check_envelope(kind: object, member: object, key: object, ts: object, body: object) -> str:
+    """Validate the envelope fields; return the canonical JSON of ``body``."""
     if not isinstance(kind, str) or len(kind) > 64 or not _KIND_RE.match(kind):
         raise ValidationError("entry.kind", "must be dotted lower-case words, e.g. stage.attest")
     validate_member_name(member, "entry.member")
@@ -126,15 +129,16 @@ def _check_envelope(kind: object, member: object, key: object, ts: object, body:
     if not isinstance(body, Mapping):
         raise ValidationError("entry.body", "must be a JSON object")
     validate_no_personal_data(body, "entry.body")
-    canonicalize(body)  # refuses non-JSON values early, naming their path
+    return canonicalize(body).decode("utf-8")  # refuses non-JSON values early, naming their path
 
 
 def sign_entry(kind: str, member: str, body: Mapping[str, Any], ts: int, key: SigningKey) -> Entry:
     """Build and sign an entry; validates every field and refuses personal data in ``body``."""
     fingerprint = key_fingerprint(key.public_key)
-    _check_envelope(kind, member, fingerprint, ts, body)
-    unsigned = Entry(kind, member, fingerprint, ts, dict(body), b"")
-    return Entry(kind, member, fingerprint, ts, dict(body), key.sign(unsigned.signing_message()))
+    canonical = _check_envelope(kind, member, fingerprint, ts, body)
+    unsigned = Entry(kind, member, fingerprint, ts, dict(body), b"", canonical)
+    signature = key.sign(unsigned.signing_message())
+    return Entry(kind, member, fingerprint, ts, dict(body), signature, canonical)
 
 
 def parse_entry(obj: object) -> Entry:
@@ -149,7 +153,7 @@ def parse_entry(obj: object) -> Entry:
         )
     if obj["v"] != ENTRY_VERSION or isinstance(obj["v"], bool):
         raise ValidationError("entry.v", f"unsupported version {obj['v']!r}")
-    _check_envelope(obj["kind"], obj["member"], obj["key"], obj["ts"], obj["body"])
+    canonical = _check_envelope(obj["kind"], obj["member"], obj["key"], obj["ts"], obj["body"])
     sig = obj["sig"]
     try:
         signature = base64.b64decode(sig, validate=True) if isinstance(sig, str) else b""
@@ -157,7 +161,9 @@ def parse_entry(obj: object) -> Entry:
         signature = b""
     if len(signature) != SIGNATURE_SIZE:
         raise ValidationError("entry.sig", "must be a base64 64-byte Ed25519 signature")
-    return Entry(obj["kind"], obj["member"], obj["key"], obj["ts"], dict(obj["body"]), signature)
+    return Entry(
+        obj["kind"], obj["member"], obj["key"], obj["ts"], dict(obj["body"]), signature, canonical
+    )
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

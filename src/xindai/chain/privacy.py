@@ -16,6 +16,7 @@ number. It errs on the side of refusing: call a crop ``crop``, not ``crop_name``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -102,6 +103,7 @@ def is_commitment(value: object) -> bool:
     return isinstance(value, str) and _COMMITMENT_RE.match(value) is not None
 
 
+@functools.lru_cache(maxsize=8192)  # member names repeat across entries; the check is pure
 def key_looks_personal(key: str) -> bool:
     """True when a JSON member name reads like personal data (``farmerName``, ``id_no``...)."""
     words = [w for w in re.split(r"[^a-z0-9]+", _CAMEL_RE.sub("_", key).lower()) if w]

@@ -88,3 +88,26 @@ def test_generated_keys_are_accepted_and_sign(seed: bytes) -> None:
 def test_seed_length_checked() -> None:
     with pytest.raises(ValidationError, match="seed"):
         k.SigningKey(b"short")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(max_size=300),
+    st.integers(min_value=0, max_value=64 * 8 + 8 * 300),
+)
+def test_libsodium_and_openssl_agree(seed: bytes, message: bytes, flip: int) -> None:
+    """The fast verifier (libsodium) agrees with OpenSSL on good signatures and on any one-bit
+    change to the signature or the message."""
+    key = k.SigningKey(seed)
+    sig = key.sign(message)
+    pub = key.public_key
+    assert k.verify_signature(pub, sig, message) and k.verify_signature_openssl(pub, sig, message)
+    blob = bytearray(sig + message)
+    bit = flip % (len(blob) * 8)
+    blob[bit // 8] ^= 1 << (bit % 8)
+    bad_sig, bad_msg = bytes(blob[:64]), bytes(blob[64:])
+    assert k.verify_signature(pub, bad_sig, bad_msg) == k.verify_signature_openssl(
+        pub, bad_sig, bad_msg
+    )
+    assert not k.verify_signature(pub, bad_sig, bad_msg)
