@@ -35,6 +35,7 @@ from xindai.products.catalogue.model import (
     Stage,
     fee_equivalent_rate,
 )
+from xindai.products.catalogue.perks import Entitlement, entitlement
 from xindai.products.loan_product import LoanProduct
 
 
@@ -76,6 +77,7 @@ __all__ = [
     "DataSource",
     "Discount",
     "Eligibility",
+    "Entitlement",
     "Fees",
     "Lesson",
     "LimitResult",
@@ -85,6 +87,7 @@ __all__ = [
     "Reason",
     "ScenarioProduct",
     "Stage",
+    "entitlement",
     "fee_equivalent_rate",
     "load_catalogue",
     "parse_files",

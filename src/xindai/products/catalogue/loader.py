@@ -65,6 +65,8 @@ SEGMENTS = ("consumer", "business", "farmer")
 SCORE_LABELS = ("champion", "challenger")
 PURPOSES = ("credit-limit", "credit-scoring", "eligibility", "perk", "fraud-prevention")
 _SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# the C-accelerated safe loader when libyaml is present (10× faster), else the pure-Python one
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOP_KEYS = frozenset(
     {
         "code", "name", "loan_product", "sandbox", "regions", "eligibility", "data_sources",
@@ -204,7 +206,11 @@ def _kinds_for(product_sources: set[str], f: _File, field: str) -> Callable[[str
 
 # every signal is typed by the registry; prohibited ones are listed too so that the error says
 # "prohibited", not "unknown"
-_KINDS: dict[str, Kind] = {name: spec.kind for name, spec in SIGNALS.items()}
+# (a text signal — only prohibited clinical codes are text — parses as a number here so that the
+# file is refused for the real reason, its category, rather than for a type mismatch)
+_KINDS: dict[str, Kind] = {
+    name: ("number" if spec.kind == "text" else spec.kind) for name, spec in SIGNALS.items()
+}
 
 
 def _reason(f: _File, raw: Mapping[str, Any], field: str, code: str) -> Reason:
@@ -684,6 +690,9 @@ def _resolve_relative(draft: _Draft, drafts: Mapping[str, _Draft]) -> None:
     if base is None:
         f.bad("pricing.relative_to", f"unknown catalogue product {base_code!r}")
         return
+    if base.file.findings:
+        f.bad("pricing.relative_to", f"{base_code} ({base.file.name}) is invalid; fix it first")
+        return
     if "grid" not in base.raw_pricing:
         f.bad(
             "pricing.relative_to",
@@ -712,7 +721,7 @@ def parse_files(
         f = _File(name)
         files.append(f)
         try:
-            raw = yaml.safe_load(texts[name])
+            raw = yaml.load(texts[name], Loader=_LOADER)
         except yaml.YAMLError as err:
             f.bad("(file)", f"not valid YAML: {err}")
             continue
@@ -727,6 +736,7 @@ def parse_files(
         drafts[code] = draft
     for draft in drafts.values():
         _resolve_relative(draft, drafts)
+    for draft in drafts.values():
         _check_grid(draft)
     findings = [x for f in files for x in f.findings]
     return {c: d.product for c, d in drafts.items()}, findings

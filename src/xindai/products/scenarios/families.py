@@ -59,10 +59,11 @@ SPECS: tuple[SignalSpec, ...] = (
     _n("treatment_plan_amount_yuan", "medical", "CNY", _ORD, "hospital-billing",
        "治疗方案金额", "Treatment plan amount", "the billed estimate of the plan, not its content"),
     _n("diagnosis_code", "medical", "ICD-10 code", _PRO, "hospital-emr",
-       "诊断编码", "Diagnosis code", "health data — prohibited as a credit feature", None, None),
+       "诊断编码", "Diagnosis code", "health data — prohibited as a credit feature", None, None,
+       "text"),
     _n("treatment_department", "medical", "department", _PRO, "hospital-emr",
        "就诊科室", "Treating department", "health data — prohibited as a credit feature", None,
-       None),
+       None, "text"),
     _n("medical_history_conditions", "medical", "conditions", _PRO, "hospital-emr",
        "既往病史条目数", "Medical history entries", "health data — prohibited", None, None),
     # repayment (the platform's own books) ----------------------------------------------------

@@ -38,7 +38,7 @@ class Category(StrEnum):
     PROHIBITED = "prohibited"
 
 
-SignalKind = Literal["number", "bool"]
+SignalKind = Literal["number", "bool", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,14 @@ class SignalSpec:
 
 
 def coerce(spec: SignalSpec, value: object) -> Fraction | bool:
-    """A delivered value as the exact type the expression language uses; bad values name the signal."""
+    """A delivered value as the exact type the expression language uses; bad values name the signal.
+
+    Text signals (a diagnosis code) are never expression inputs, so coercing one is an error.
+    """
+    if spec.kind == "text":
+        if not isinstance(value, str):
+            raise ValidationError(spec.name, f"must be text, got {value!r}")
+        raise ValidationError(spec.name, "a text signal cannot be used in a product expression")
     if spec.kind == "bool":
         if not isinstance(value, bool):
             raise ValidationError(spec.name, f"must be true or false, got {value!r}")
