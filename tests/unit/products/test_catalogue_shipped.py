@@ -113,3 +113,17 @@ def test_supply_chain_stages_split_the_published_line_exactly() -> None:
 
 def test_bnpl_is_scored_by_the_champion_model() -> None:
     assert CAT.get("bnpl").score_model == "champion"
+
+
+def test_regions_accept_codes_and_names_and_cover_their_districts() -> None:
+    from xindai.products.catalogue.regions import covers, normalise_region, region_name
+
+    assert normalise_region("北京") == normalise_region("Beijing") == "110000"
+    assert normalise_region("雄安新区") == "133100"
+    assert normalise_region(440300) == "440300"
+    assert region_name("440300") == ("深圳市", "Shenzhen")
+    assert covers("110000", "110105") and covers("440300", "440305")
+    assert not covers("440300", "440106") and covers("330106", "330106")
+    with pytest.raises(ValidationError) as err:
+        normalise_region("Gotham", "regions[2]")
+    assert err.value.field == "regions[2]"

@@ -42,6 +42,7 @@ from xindai.products.catalogue.model import (
     Fees,
     Lesson,
     LimitRule,
+    LimitWarning,
     Perk,
     QuizItem,
     Reason,
@@ -49,7 +50,6 @@ from xindai.products.catalogue.model import (
     ScenarioProduct,
     Stage,
     Text,
-    Warning_,
     fee_equivalent_rate,
 )
 from xindai.products.catalogue.regions import normalise_region
@@ -475,7 +475,7 @@ def _limit(raw: object, f: _File, expr: _ExprFn, loan: LoanProduct | None) -> Li
         reason = _reason(f, item, where, flag)
         if when is not None:
             adjustments.append(Adjustment(when, factor, flag, reason))
-    warnings: list[Warning_] = []
+    warnings: list[LimitWarning] = []
     for i, item in enumerate(f.items(m.get("warnings"), "limit.warnings", required=False)):
         where = f"limit.warnings[{i}]"
         item = f.mapping(item, where)
@@ -488,7 +488,7 @@ def _limit(raw: object, f: _File, expr: _ExprFn, loan: LoanProduct | None) -> Li
             freeze = False
         reason = _reason(f, item, where, flag)
         if when is not None:
-            warnings.append(Warning_(when, flag, freeze, reason))
+            warnings.append(LimitWarning(when, flag, freeze, reason))
     if formula is None:
         formula = compile_expr("0", {}, want="number")
     return LimitRule(formula, explain, min_fen, max_fen, step, tuple(adjustments), tuple(warnings))

@@ -9,8 +9,8 @@ Invariants:
 * limits are integer fen, computed exactly (fractions) and rounded **once, down**, to the product's
   ``round_down_to`` step: a limit is never rounded up into money the formula did not grant;
 * ``limit_for`` applies, in order: formula → adjustments (multipliers, e.g. +30% peak season) →
-  clamp to [min, max] → round down. Warnings add flags (e.g. ``turnover-warning``) and may freeze
-  new draws; they never change the number;
+  cap at ``max`` → round down to the step → a result below ``min`` grants nothing (0). Warnings add
+  flags (e.g. ``turnover-warning``) and may freeze new draws; they never change the number;
 * ``price`` starts from the grid cell, subtracts discounts (in the order given, each at most once,
   their total capped by ``max_total_discount``) and never goes below the loan product's minimum
   rate; the fees are the servicing loan product's fees (the servicing core charges exactly those),
@@ -117,7 +117,7 @@ class Adjustment:
 
 
 @dataclass(frozen=True, slots=True)
-class Warning_:
+class LimitWarning:
     """When ``when`` holds, ``flag`` is raised; ``freeze_new_draws`` stops new drawdowns."""
 
     when: Expr
@@ -134,7 +134,7 @@ class LimitRule:
     max_fen: int
     round_down_to_fen: int
     adjustments: tuple[Adjustment, ...] = ()
-    warnings: tuple[Warning_, ...] = ()
+    warnings: tuple[LimitWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
