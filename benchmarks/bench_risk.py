@@ -3,21 +3,26 @@
 Workload: the handbook simulator's transaction stream (``../shared/datasets/fraud/handbook_sim``,
 1.75M events; ``--limit`` takes the first N) through the shipped registry (46 indicators) and the
 shipped rule set (35 rules), decisions kept as counts only. Events are parsed once up front (the
-parse rate is reported separately). Figures are medians of ``--runs`` runs.
+parse rate is reported separately). Figures are medians of ``--runs`` runs. The process tunes the
+garbage collector as the CLI replay and the worker do (``tune_gc_for_streaming``).
+
+Engine baseline in the same process: the compiled engine (default: generated indicator plans and
+rule functions, compiled trees) against the interpretive engine (``compiled=False``, closures per
+rule, tree walking) on the same events; ``--old-limit`` caps the events the old engine replays.
 
 Baseline in the same process: the window algorithm alone — count and sum over 1/7/30 days per
 customer and per terminal — with the engine's incremental rings versus a naive rescan of each key's
 history per event (what "never a rescan" avoids), on the first ``--baseline`` events (0 skips it).
 
-With ``--model DIR`` a second series runs the LightGBM model in micro-batches of ``--batch`` events
-(``RiskEngine.process_batch``: one vectorised predict per batch; latency includes the batch wait).
+With ``--model DIR`` (from ``xindai risk train``) a second series runs the LightGBM model and the
+anomaly score one event at a time (compiled trees), and the old engine with the tree walker.
 
 Redis: events are XADDed (pipelined) to a fresh stream and one in-process worker consumes them with
 checkpoints; end to end = first XADD to last acknowledged checkpoint.
 
     .venv/bin/python benchmarks/bench_risk.py --limit 200000 --runs 3
     .venv/bin/python benchmarks/bench_risk.py --full --runs 1 --redis-events 200000
-    .venv/bin/python benchmarks/bench_risk.py --model DIR   # DIR from `xindai risk train`
+    .venv/bin/python benchmarks/bench_risk.py --full --model DIR --old-limit 300000
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from xindai.risk.engine import EnginePolicy, RiskEngine
+from xindai.risk.engine import EnginePolicy, RiskEngine, Scorer, tune_gc_for_streaming
 from xindai.risk.events import Event, event_to_dict
-from xindai.risk.model import GbmModel
+from xindai.risk.model import GbmModel, RobustZAnomaly, TreeScorer
 from xindai.risk.ports import InMemoryDecisions
 from xindai.risk.registry import load_registry
 from xindai.risk.rules import load_ruleset
@@ -51,13 +56,17 @@ def datasets_dir() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
-def engine(model: GbmModel | None = None) -> RiskEngine:
+def engine(
+    model: Scorer | None = None, anomaly: Scorer | None = None, compiled: bool = True
+) -> RiskEngine:
     return RiskEngine(
         REGISTRY,
         RULES,
         model=model,
+        anomaly=anomaly,
         decisions=InMemoryDecisions(keep=False),
         policy=EnginePolicy(open_cases=False),
+        compiled=compiled,
     )
 
 
@@ -66,22 +75,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_inprocess(events: list[Event], model: GbmModel | None, batch: int = 0) -> dict[str, float]:
-    """One event at a time (``batch=0``) or in micro-batches (the model scored per batch)."""
-    eng = engine(model)
+def run_inprocess(
+    events: list[Event],
+    model: Scorer | None = None,
+    *,
+    anomaly: Scorer | None = None,
+    compiled: bool = True,
+) -> dict[str, float]:
+    """One event at a time; latency is the engine's own per-decision measure."""
+    eng = engine(model, anomaly, compiled)
     latencies: list[float] = []
     append = latencies.append
     start = time.perf_counter()
-    if batch:
-        for i in range(0, len(events), batch):
-            for d in eng.process_batch(events[i : i + batch]):
-                append(d.latency_us)
-    else:
-        process = eng.process
-        for ev in events:
-            d = process(ev)
-            if d is not None:
-                append(d.latency_us)
+    process = eng.process
+    for ev in events:
+        d = process(ev)
+        if d is not None:
+            append(d.latency_us)
     seconds = time.perf_counter() - start
     return {
         "events_per_s": len(events) / seconds,
@@ -165,6 +175,24 @@ def run_redis(events: list[Event], url: str) -> dict[str, Any]:
     }
 
 
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {
+        k: round(statistics.median(r[k] for r in runs), 1)
+        for k in ("events_per_s", "p50_us", "p99_us")
+    }
+
+
+def _vs(old: list[dict[str, float]], new: list[dict[str, float]], n: int) -> dict[str, Any]:
+    """Old (interpretive) against new (compiled) engine on the same ``n`` events."""
+    o, c = _median(old), _median(new)
+    return {
+        "events": n,
+        "old": o,
+        "new": c,
+        "ratio": round(c["events_per_s"] / o["events_per_s"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=200_000)
@@ -172,7 +200,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=int, default=200_000)
     parser.add_argument("--model", type=Path, default=None, help="also run with this model")
-    parser.add_argument("--batch", type=int, default=256, help="micro-batch for the model run")
+    parser.add_argument("--old-limit", type=int, default=200_000, help="events for the old engine")
     parser.add_argument("--redis", default=os.environ.get("XINDAI_TEST_REDIS_URL"))
     parser.add_argument("--redis-events", type=int, default=100_000)
     args = parser.parse_args()
@@ -182,7 +210,11 @@ def main() -> None:
     events = list(handbook_events(path, None if args.full else args.limit))
     parse_rate = len(events) / (time.perf_counter() - t)
 
-    runs = [run_inprocess(events, None) for _ in range(args.runs)]
+    tune_gc_for_streaming()
+    runs = [run_inprocess(events) for _ in range(args.runs)]
+    old_events = events[: args.old_limit]
+    old = [run_inprocess(old_events, compiled=False) for _ in range(args.runs)]
+    new_same = [run_inprocess(old_events) for _ in range(args.runs)]
     prefix = events[: args.baseline]
     result: dict[str, Any] = {
         "benchmark": "risk_engine",
@@ -197,6 +229,7 @@ def main() -> None:
             "p50_us": round(statistics.median(r["p50_us"] for r in runs), 1),
             "p99_us": round(statistics.median(r["p99_us"] for r in runs), 1),
         },
+        "old_engine_same_events": _vs(old, new_same, len(old_events)),
         "anchors": {"tazama_measured_tps": 2497, "jube_ms_per_windowed_read": [3, 6]},
         "load_average": os.getloadavg()[0],
     }
@@ -211,14 +244,17 @@ def main() -> None:
             "ratio": round(rings / naive, 2),
         }
     if args.model is not None:
-        model = GbmModel.load(args.model)
-        with_model = [run_inprocess(events, model, args.batch) for _ in range(args.runs)]
-        result["in_process_with_model"] = {
-            "batch": args.batch,
-            "events_per_s": round(statistics.median(r["events_per_s"] for r in with_model), 1),
-            "p50_us": round(statistics.median(r["p50_us"] for r in with_model), 1),
-            "p99_us": round(statistics.median(r["p99_us"] for r in with_model), 1),
-        }
+        gbm = GbmModel.load(args.model)
+        anomaly = RobustZAnomaly.from_json(json.loads((args.model / "anomaly.json").read_text()))
+        walker = TreeScorer(gbm.booster().dump_model(), gbm.feature_names, compiled=False)
+        with_model = [run_inprocess(events, gbm, anomaly=anomaly) for _ in range(args.runs)]
+        result["in_process_with_model"] = _median(with_model)
+        old_m = [
+            run_inprocess(old_events, walker, anomaly=anomaly, compiled=False)
+            for _ in range(args.runs)
+        ]
+        new_m = [run_inprocess(old_events, gbm, anomaly=anomaly) for _ in range(args.runs)]
+        result["old_engine_same_events_with_model"] = _vs(old_m, new_m, len(old_events))
     if args.redis:
         result["redis"] = run_redis(events[: args.redis_events], args.redis)
     print(json.dumps(result, indent=2))

@@ -16,6 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 
 from xindai.kernel import ValidationError
 from xindai.risk.cases import AnalystAction, Case, Watchlists
+from xindai.risk.codegen import RulesFn, compile_rules, compile_source, identifier
 from xindai.risk.decisions import Decision, RuleHit
 from xindai.risk.events import Event, EventType, parse_event
 from xindai.risk.indicators import NAN, FusedRing, Indicator, fuse
@@ -50,6 +52,20 @@ KEY_GETTERS: dict[str, Callable[[Event], str | None]] = {
     "terminal": lambda ev: ev.terminal_id,
     "event": lambda ev: "",
 }
+
+
+def tune_gc_for_streaming() -> None:
+    """Make CPython's cyclic garbage collector cheap for a long replay or worker process.
+
+    The engine's state is millions of small, long-lived, acyclic containers (window buckets);
+    with default thresholds every full collection re-walks all of them, which cost a third of the
+    replay time on the handbook stream. This freezes what exists and collects young objects less
+    often. Process-wide, so only entry points that own the process (CLI replay, the Redis worker,
+    benchmarks) call it — never the engine itself.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
 
 
 class Scorer(Protocol):
@@ -116,6 +132,7 @@ class RiskEngine:
         watchlists: Watchlists | None = None,
         track_dirty: bool = False,
         clock: Callable[[], float] = time.perf_counter,
+        compiled: bool = True,
     ) -> None:
         self.registry = registry
         self.ruleset = ruleset
@@ -157,6 +174,19 @@ class RiskEngine:
             )
             for t in EventType
         }
+        # The compiled path (default): per event type ONE generated function for the indicator
+        # plan and ONE for the rule set (``xindai.risk.codegen``). ``compiled=False`` keeps the
+        # interpretive path, the reference the compiled one is cross-checked against.
+        self.compiled = compiled
+        self._ind_fns: dict[EventType, Callable[[Event, dict[str, float], Any], None]] = {}
+        self._rule_fns: dict[EventType, RulesFn] = {}
+        if compiled:
+            for t in EventType:
+                self._ind_fns[t] = self._compile_plan(t)
+                trees = [r.condition.tree for r in ruleset.for_type(t)]
+                if any(tree is None for tree in trees):
+                    raise ValueError("compiled=True needs rule conditions with their parse trees")
+                self._rule_fns[t] = compile_rules([tr for tr in trees if tr is not None])
 
     # --- compilation --------------------------------------------------------------------------
     def _kind_ops(self, kind: str) -> list[Indicator | FusedRing]:
@@ -205,10 +235,78 @@ class RiskEngine:
             )
         return tuple(groups)
 
+    def _compile_plan(
+        self, event_type: EventType
+    ) -> Callable[[Event, dict[str, float], Any], None]:
+        """The plan of ``event_type`` as one straight-line function ``(event, values, dirty)``:
+        the same steps, in the same order, as the loop in ``indicators`` (no per-step tuple
+        unpacking, no loop, no getter calls). Only internal identifiers and identifier-checked
+        indicator names appear in the source; the step functions live in its namespace."""
+        ns: dict[str, Any] = {"NAN": NAN}
+        lines = ["def _plan(ev, values, dirty):"]
+        attr = {"subject": "subject", "device": "device_id", "ip": "ip", "terminal": "terminal_id"}
+        for g, group in enumerate(self._plans[event_type]):
+            if group.kind == "event":
+                for idx, name, fn, _counts, _empty in group.steps:
+                    ns[f"U{g}_{idx}"] = fn
+                    lines.append(f"    values[{identifier(name)}] = U{g}_{idx}(None, ev)")
+                for idx, ffn, _counts, _empties in group.fused:
+                    ns[f"U{g}_{idx}"] = ffn
+                    lines.append(f"    U{g}_{idx}(None, ev, values)")
+                continue
+            ns[f"T{g}"] = group.table
+            ns[f"K{g}"] = group.kind
+            lines.append(f"    key = ev.{attr[group.kind]}")
+            lines.append("    if key is None:")
+            ns[f"NANS{g}"] = dict.fromkeys(group.names, NAN)
+            lines.append(f"        values.update(NANS{g})")
+            lines.append("    else:")
+            lines.append(f"        slots = T{g}.get(key)")
+            lines.append("        if slots is None:")
+            lines.append(f"            slots = T{g}[key] = [None] * {len(group.factories)}")
+            lines.append("        if dirty is not None:")
+            lines.append(f"            dirty.add((K{g}, key))")
+            for idx, name, fn, counts, empty in group.steps:
+                ns[f"U{g}_{idx}"] = fn
+                ns[f"F{g}_{idx}"] = group.factories[idx]
+                ns[f"E{g}_{idx}"] = empty
+                lines.append(f"        st = slots[{idx}]")
+                if counts:
+                    lines.append("        if st is None:")
+                    lines.append(f"            st = slots[{idx}] = F{g}_{idx}()")
+                    lines.append(f"        values[{identifier(name)}] = U{g}_{idx}(st, ev)")
+                else:
+                    lines.append(
+                        f"        values[{identifier(name)}] = "
+                        f"E{g}_{idx} if st is None else U{g}_{idx}(st, ev)"
+                    )
+            for idx, ffn, counts, empties in group.fused:
+                ns[f"U{g}_{idx}"] = ffn
+                ns[f"F{g}_{idx}"] = group.factories[idx]
+                ns[f"E{g}_{idx}"] = dict(empties)
+                lines.append(f"        st = slots[{idx}]")
+                if counts:
+                    lines.append("        if st is None:")
+                    lines.append(f"            st = slots[{idx}] = F{g}_{idx}()")
+                    lines.append(f"        U{g}_{idx}(st, ev, values)")
+                else:
+                    lines.append("        if st is None:")
+                    lines.append(f"            values.update(E{g}_{idx})")
+                    lines.append("        else:")
+                    lines.append(f"            U{g}_{idx}(st, ev, values)")
+        lines.append("    return None")
+        plan: Callable[[Event, dict[str, float], Any], None] = compile_source(
+            "_plan", "\n".join(lines) + "\n", ns
+        )
+        return plan
+
     # --- the decision path --------------------------------------------------------------------
     def indicators(self, event: Event) -> dict[str, float]:
         """Fold ``event`` into every window and return all indicator values (no dedup check)."""
         values: dict[str, float] = {}
+        if self.compiled:
+            self._ind_fns[event.type](event, values, self.dirty if self.track_dirty else None)
+            return values
         dirty = self.dirty if self.track_dirty else None
         for group in self._plans[event.type]:
             key = group.getter(event)
@@ -299,15 +397,11 @@ class RiskEngine:
         action = Action.ALLOW
         severity = 0
         points = 0.0
-        for fn, rule_id, active_hit, shadow_hit, is_shadow, rule_severity in self._rules[
-            event.type
-        ]:
-            try:
-                fired = fn(values)
-            except (ArithmeticError, TypeError, ValueError) as exc:
-                errors.append(f"{rule_id}: {type(exc).__name__}: {exc}")
-                continue
-            if fired:
+        rules = self._rules[event.type]
+        if self.compiled:
+            fired, failed = self._rule_fns[event.type](values)
+            for i in fired:
+                _, rule_id, active_hit, shadow_hit, is_shadow, rule_severity = rules[i]
                 if is_shadow or whitelisted:
                     shadow.append(shadow_hit)
                 else:
@@ -316,6 +410,24 @@ class RiskEngine:
                     if rule_severity > severity:
                         severity = rule_severity
                         action = active_hit.action
+            if failed:
+                errors = [f"{rules[i][1]}: {type(exc).__name__}: {exc}" for i, exc in failed]
+        else:
+            for fn, rule_id, active_hit, shadow_hit, is_shadow, rule_severity in rules:
+                try:
+                    fired_one = fn(values)
+                except (ArithmeticError, TypeError, ValueError) as exc:
+                    errors.append(f"{rule_id}: {type(exc).__name__}: {exc}")
+                    continue
+                if fired_one:
+                    if is_shadow or whitelisted:
+                        shadow.append(shadow_hit)
+                    else:
+                        hits.append(active_hit)
+                        points += active_hit.weight
+                        if rule_severity > severity:
+                            severity = rule_severity
+                            action = active_hit.action
         if errors:
             self.stats.rule_errors += len(errors)
 

@@ -427,11 +427,13 @@ def referenced_names(node: Node) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class Expression:
-    """A compiled rule condition: source, referenced names and the closure."""
+    """A compiled rule condition: source, referenced names, the closure and the checked tree
+    (``xindai.risk.codegen`` compiles the trees of a whole rule set into one function)."""
 
     source: str
     names: frozenset[str]
     fn: Compiled
+    tree: Node | None = None
 
     def __call__(self, values: Values) -> Any:
         return self.fn(values)
@@ -442,4 +444,4 @@ def compile_expression(source: str, names: Collection[str]) -> Expression:
     if not isinstance(source, str) or not source.strip():
         raise RuleSyntaxError("the condition is empty", 1, 1)
     tree = Parser(source, frozenset(names)).parse()
-    return Expression(source, referenced_names(tree), compile_node(tree))
+    return Expression(source, referenced_names(tree), compile_node(tree), tree)

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xindai.risk.codegen import compile_trees
+
 FloatArray = NDArray[np.float64]
 
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -79,13 +81,23 @@ def _walk(tree: tuple[Any, ...], x: Sequence[float]) -> float:
 
 
 class TreeScorer:
-    """Pure-Python evaluator of a binary LightGBM model (``Booster.dump_model()`` JSON)."""
+    """Pure-Python evaluator of a binary LightGBM model (``Booster.dump_model()`` JSON).
 
-    def __init__(self, dump: Mapping[str, Any], feature_names: Sequence[str]) -> None:
+    By default the trees are compiled into one straight-line function of nested ``if``s
+    (``xindai.risk.codegen.compile_trees``, ~10x faster than walking the tuples);
+    ``compiled=False`` walks them (the reference the compiled form is tested against).
+    """
+
+    def __init__(
+        self, dump: Mapping[str, Any], feature_names: Sequence[str], *, compiled: bool = True
+    ) -> None:
         self.trees = tuple(_node_fn(t["tree_structure"]) for t in dump["tree_info"])
         self.feature_names = tuple(feature_names)
+        self._raw = compile_trees(self.trees, len(self.feature_names)) if compiled else None
 
     def raw(self, x: Sequence[float]) -> float:
+        if self._raw is not None:
+            return self._raw(x)
         return sum(_walk(t, x) for t in self.trees)
 
     def score(self, values: Mapping[str, float]) -> float:
