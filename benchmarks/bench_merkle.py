@@ -5,7 +5,13 @@ Appends N leaves (default 1,000,000) in batches to a ``MerkleLog`` over the in-m
 subtree hashes, and verification), against a naive baseline in the same process that recomputes
 the proof from all leaf hashes. Prints one JSON object; every figure is the median of several runs.
 
+Side by side in the same process: pymerkle 7 (``InmemoryTree``, RFC 9162-compatible hashing — its
+leaf hashes equal ours, which the script checks) at ``--pymerkle-leaves`` leaves (default
+100,000, the size the issue quotes), against ``MerkleLog`` at the same size: appends, inclusion
+proof generation and verification.
+
     .venv/bin/python benchmarks/bench_merkle.py [--leaves 1000000] [--batch 10000] [--runs 5]
+        [--pymerkle-leaves 100000]
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--proofs", type=int, default=2000, help="proofs per timed run")
     parser.add_argument("--naive-proofs", type=int, default=3, help="baseline proofs per run")
+    parser.add_argument("--pymerkle-leaves", type=int, default=100_000, help="0 to skip pymerkle")
     args = parser.parse_args()
     n, batch = args.leaves, args.batch
     rng = random.Random(20260101)
@@ -121,7 +128,79 @@ def main() -> None:
             results["consistency_gen_per_s"] / results["naive_consistency_gen_per_s"]
         ),
     }
+    if args.pymerkle_leaves:
+        out["pymerkle"] = _pymerkle_side_by_side(args.pymerkle_leaves, args.runs, rng)
     print(json.dumps(out, indent=2))
+
+
+def _pymerkle_side_by_side(n: int, runs: int, rng: random.Random) -> dict[str, object]:
+    """pymerkle 7 and MerkleLog on the same n leaves, timed the same way."""
+    import pymerkle
+
+    entries = [b"entry-%08d" % i for i in range(n)]
+    tree = pymerkle.InmemoryTree(algorithm="sha256")
+    t0 = time.perf_counter()
+    for e in entries:
+        tree.append_entry(e)
+    py_append = n / (time.perf_counter() - t0)
+    ours = MerkleLog(InMemoryTileStore())
+    t0 = time.perf_counter()
+    for i in range(0, n, 10_000):
+        ours.append(entries[i : i + 10_000])
+    our_append = n / (time.perf_counter() - t0)
+    assert tree.get_leaf(1) == merkle.leaf_hash(entries[0])  # same RFC 9162 leaf hashing
+    assert tree.get_root(n) == ours.root()  # and the same root
+
+    picks = [rng.randrange(n) for _ in range(200)]
+    py_proofs = [(i, tree.prove_inclusion(i + 1, n)) for i in picks]
+    our_proofs = [(i, ours.inclusion_proof(i, n)) for i in picks]
+    py_root, our_root = tree.get_root(n), ours.root()
+    leaves = {i: merkle.leaf_hash(entries[i]) for i in picks}
+
+    def py_gen() -> int:
+        for i in picks:
+            tree.prove_inclusion(i + 1, n)
+        return len(picks)
+
+    def our_gen() -> int:
+        for i in picks:
+            ours.inclusion_proof(i, n)
+        return len(picks)
+
+    def py_verify() -> int:
+        for i, proof in py_proofs:
+            pymerkle.verify_inclusion(leaves[i], py_root, proof)
+        return len(picks)
+
+    def our_verify() -> int:
+        for i, proof in our_proofs:
+            merkle.verify_inclusion(leaves[i], i, n, proof, our_root)
+        return len(picks)
+
+    rates = {
+        name: _median_rate(fn, runs)
+        for name, fn in (
+            ("py_gen", py_gen),
+            ("our_gen", our_gen),
+            ("py_verify", py_verify),
+            ("our_verify", our_verify),
+        )
+    }
+    return {
+        "version": pymerkle.__version__ if hasattr(pymerkle, "__version__") else "7",
+        "leaves": n,
+        "append_leaves_per_s": {"pymerkle": round(py_append), "xindai": round(our_append)},
+        "inclusion_gen_us": {
+            "pymerkle": round(1e6 / rates["py_gen"], 1),
+            "xindai": round(1e6 / rates["our_gen"], 1),
+        },
+        "inclusion_verify_us": {
+            "pymerkle": round(1e6 / rates["py_verify"], 1),
+            "xindai": round(1e6 / rates["our_verify"], 1),
+        },
+        "ratio_gen_xindai_vs_pymerkle": round(rates["our_gen"] / rates["py_gen"], 1),
+        "ratio_verify_xindai_vs_pymerkle": round(rates["our_verify"] / rates["py_verify"], 1),
+    }
 
 
 if __name__ == "__main__":
