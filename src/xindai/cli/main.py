@@ -24,7 +24,10 @@ LAZY_COMMANDS = {
         "Credit models: train, score, compare, explain, report, monitor.",
     ),
     "risk": ("xindai.cli.risk", "Real-time risk engine: rules, backtests, replay, worker."),
-    "chain": ("xindai.cli.chain", "Consortium chain: verify proof bundles offline."),
+    "chain": (
+        "xindai.cli.chain",
+        "Consortium chain: audit, bundles, cosigning, staged supply-chain lines.",
+    ),
 }
 
 

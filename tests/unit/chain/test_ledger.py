@@ -162,3 +162,49 @@ def test_entry_lookup_bounds() -> None:
     ledger, _ = ledger_with_members(COOP)
     with pytest.raises(NotFoundError):
         ledger.entry(5)
+
+
+def test_two_ledgers_on_one_store_catch_up_with_each_other() -> None:
+    """Two processes serving one log: each replays what the other appended before it submits,
+    and the subject index follows."""
+    store = InMemoryTileStore()
+    first = ChainLedger(store, operator(), clock())
+    second = ChainLedger(store, operator(), clock())
+    k = key("coop.a")
+    first.register_member("coop.a", Role.COOPERATIVE, k.public_key)  # second has not seen it
+    idx = second.submit([sign_entry("stage.attest", "coop.a", {"line": "L9"}, 1, k)])[0]
+    assert idx == 1 and second.indices_about("line:L9") == [1]
+    first.refresh()
+    assert first.indices_about("line:L9") == [1]
+    assert first.registry.records() == second.registry.records()
+    # a batch that changes membership is checked against a copy: a failure leaves no trace
+    k2 = key("inspector.b")
+    bad = [
+        sign_entry(
+            REGISTER_KIND,
+            OPERATOR_MEMBER,
+            register_body("inspector.b", Role.INSPECTOR, k2.public_key),
+            1,
+            operator().key,
+        ),
+        sign_entry("stage.attest", "coop.a", {"line": "L9"}, 1, k2),  # wrong key for coop.a
+    ]
+    with pytest.raises(ValidationError, match=r"entries\[1\]"):
+        first.submit(bad)
+    assert first.registry.role_of("inspector.b") is None and first.log.size() == 2
+
+
+def test_audit_ledger_names_a_consistently_rehashed_forgery() -> None:
+    """Recomputing every hash after changing an entry fools the tiles, not the signatures."""
+    from xindai.chain.ledger import audit_ledger
+
+    ledger, keys = ledger_with_members(COOP)
+    ledger.submit([_attest(keys, ts=t) for t in range(5)])
+    forged = InMemoryTileStore()
+    copy = ChainLedger(forged, operator(), clock())
+    data = ledger.log.entries(0, ledger.log.size())
+    data[3] = data[3].replace(b'"ts":2', b'"ts":9')
+    copy.log.append(data)  # hashes all consistent, bypassing verification
+    result = audit_ledger(forged, operator().key.public_key)
+    assert result.first_bad_index == 3 and "does not verify" in result.detail
+    assert audit_ledger(ledger.log.store, operator().key.public_key).ok
