@@ -35,7 +35,7 @@ from xindai.app.origination import (
     start_lesson,
     submit_application,
 )
-from xindai.app.ports import UnitOfWorkFactory
+from xindai.app.ports import CreditScorer, UnitOfWorkFactory
 from xindai.app.servicing import OpenLoan, Products, disburse, open_loan, prepay, repay, show_loan
 from xindai.kernel.clock import FixedClock
 from xindai.kernel.errors import ConflictError
@@ -328,13 +328,13 @@ def complete_lesson(
     return finish_lesson(o, app_ref, [q.answer for q in product.education.quiz])
 
 
-def feature_pool(o: Origination) -> dict[str, list[dict[str, object]]]:
+def feature_pool(scorer: CreditScorer) -> dict[str, list[dict[str, object]]]:
     """Rows of the bundled German-credit data (a public dataset) as applicants' bureau features,
-    split by the champion model's PD into good (≤ 0.3), grey (0.5–0.6] and bad (> 0.6)."""
+    split by the champion model's PD (with and without sensitive-data consent) into good (≤ 0.3),
+    grey (0.5–0.6] and bad (> 0.6)."""
     from xindai.scoring.frame import read_table
     from xindai.scoring.paths import dataset_file
 
-    scorer = o.scorers[o.config.default_model]
     rows = read_table(dataset_file("german_credit/germancredit.csv", "german_credit.csv.gz"))
     pool: dict[str, list[dict[str, object]]] = {"good": [], "grey": [], "bad": []}
     for raw in rows.drop(columns=["creditability"]).to_dict("records"):
@@ -342,12 +342,13 @@ def feature_pool(o: Origination) -> dict[str, list[dict[str, object]]]:
             str(k): (int(v) if isinstance(v, int | float) and float(v).is_integer() else v)
             for k, v in raw.items()
         }
-        pd, _, _ = scorer.score(row, consent_sensitive=True)
-        if pd <= 0.3:
+        # with and without the separate consent that lets the sensitive savings feature count
+        pds = [scorer.score(row, consent_sensitive=c)[0] for c in (True, False)]
+        if max(pds) <= 0.3:
             pool["good"].append(row)
-        elif 0.5 < pd <= 0.6:
+        elif min(pds) > 0.5 and max(pds) <= 0.6:
             pool["grey"].append(row)
-        elif pd > 0.6:
+        elif min(pds) > 0.6:
             pool["bad"].append(row)
     return pool
 
@@ -362,7 +363,7 @@ def seed_population(
     (accepted, disbursed or a staged line opened), declines with reasons, referrals (some resolved
     by an analyst), refusals for a missing consent. Returns counts by status."""
     rng = random.Random(seed)
-    pool = feature_pool(o)
+    pool = feature_pool(o.scorers[o.config.default_model])
     by_status: dict[str, int] = {}
     for product in o.catalogue.all():
         if product.code not in APPLICANT_TEMPLATES:

@@ -1148,7 +1148,7 @@ def _contract(o: Origination, app_id: str) -> dict[str, Any]:
                 if not lp.multi_tranche
                 else cmd.principal,
                 "frozen": bool(limit.get("freeze_new_draws", False)),
-                "risk_level": 0,
+                "risk_level": o.fraud.level_of(app["subject"]),
                 "reviewed_on": o.clock.today(),
                 "updated_at": now,
             }
