@@ -116,13 +116,15 @@ class InMemoryTileStore:
         self._entries.extend(bytes(e) for e in entries)
 
     def nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
-        out: list[bytes] = []
         levels = self._levels
+        depth = len(levels)
+        out: list[bytes] = []
+        append = out.append
         for level, index in coords:
-            if level >= len(levels) or index < 0 or (index + 1) * HASH_SIZE > len(levels[level]):
-                raise NotFoundError(f"no stored subtree hash at level {level}, index {index}")
             start = index * HASH_SIZE
-            out.append(bytes(levels[level][start : start + HASH_SIZE]))
+            if level >= depth or index < 0 or start + HASH_SIZE > len(levels[level]):
+                raise NotFoundError(f"no stored subtree hash at level {level}, index {index}")
+            append(bytes(levels[level][start : start + HASH_SIZE]))
         return out
 
     def entries(self, start: int, end: int) -> list[bytes]:
