@@ -40,12 +40,10 @@ class Platform:
         self.engine.dispose()
 
     def origination(self, **overrides: Any) -> Origination:
-        """The origination services (built on first use; ``overrides`` build a fresh set)."""
+        """The origination services, built on first use; ``overrides`` (clock, scorers, fraud,
+        signals, config, registry_dir) build a fresh set that the platform then serves."""
         if overrides or self._origination is None:
-            built = build_origination(self, **overrides)
-            if overrides:
-                return built
-            self._origination = built
+            self._origination = build_origination(self, **overrides)
         result: Origination = self._origination
         return result
 

@@ -1295,3 +1295,9 @@ class ModelScorer:
     ) -> tuple[float, float, list[dict[str, Any]]]:
         d = self._scorer.score(features, consent_sensitive=consent_sensitive)
         return d.pd, d.score, [r.to_dict() for r in d.reasons]
+
+
+def notifications(o: Origination, subject: str | None = None) -> list[dict[str, Any]]:
+    """The notification outbox (limit changes, frozen draws), oldest first."""
+    with o.uow() as uow:
+        return uow.origination.notifications(subject)
