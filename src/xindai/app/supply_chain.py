@@ -432,19 +432,16 @@ def confirmation_body(line: str, stage: str, attestation: int) -> dict[str, Any]
     return {"line": line, "stage": stage, "attestation": attestation, "result": "pass"}
 
 
-def run_farm_demo(
+def open_farm_line(
     uow: UnitOfWorkFactory,
     products: servicing.Products,
     chain: ChainService,
     member_keys: Mapping[str, SigningKey],
 ) -> dict[str, Any]:
-    """Register the farm members, open the 200,000 line, attest and release sowing and growing
-    (co-operative + inspector, cosigned checkpoints); harvest stays unattested."""
-    from xindai.chain.privacy import commit_personal
-
+    """Register the farm members and open the 200,000 line in three stages."""
     for name, role in FARM_MEMBERS.items():
         chain.ledger.register_member(name, role, member_keys[name].public_key)
-    opened = open_line(
+    return open_line(
         uow,
         products,
         chain,
@@ -455,6 +452,19 @@ def run_farm_demo(
         annual_rate=Decimal("0.06"),
         start_date=FARM_START,
     )
+
+
+def run_farm_demo(
+    uow: UnitOfWorkFactory,
+    products: servicing.Products,
+    chain: ChainService,
+    member_keys: Mapping[str, SigningKey],
+) -> dict[str, Any]:
+    """The farm line with sowing and growing attested (co-operative + inspector), cosigned and
+    released; harvest stays unattested."""
+    from xindai.chain.privacy import commit_personal
+
+    opened = open_farm_line(uow, products, chain, member_keys)
     farmer = commit_personal("demo farmer 0001", b"xindai-demo-salt")
     coop, inspector = "coop.hebei-01", "inspector.agri-01"
     releases = []

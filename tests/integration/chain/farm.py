@@ -4,18 +4,15 @@ a buyer and the lender on one consortium log; a 200,000 line in three stages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 from xindai.app.chain import ChainKeys, ChainService
 from xindai.app.supply_chain import (
     FARM_LINE,
     FARM_MEMBERS,
-    FARM_STAGES,
-    FARM_START,
     attestation_body,
     confirmation_body,
-    open_line,
+    open_farm_line,
 )
 from xindai.bootstrap import Platform
 from xindai.chain.demo import demo_key
@@ -49,18 +46,5 @@ def start_farm(platform: Platform) -> Farm:
     clock = FixedClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
     chain = platform.chain(ChainKeys.demo(), clock)
     keys = {name: demo_key(name) for name in MEMBERS}
-    for name, role in MEMBERS.items():
-        chain.ledger.register_member(name, role, keys[name].public_key)
-    clock.advance(timedelta(hours=1))
-    opened = open_line(
-        platform.uow,
-        platform.products,
-        chain,
-        line=LINE,
-        stages=FARM_STAGES,
-        limit=20_000_000,
-        term=12,
-        annual_rate=Decimal("0.06"),
-        start_date=FARM_START,
-    )
+    opened = open_farm_line(platform.uow, platform.products, chain, keys)
     return Farm(platform, chain, clock, keys, opened["loan"])
