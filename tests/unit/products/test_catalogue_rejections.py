@@ -380,3 +380,11 @@ def test_an_empty_or_missing_directory_is_refused(tmp_path: Path) -> None:
         load_catalogue(tmp_path)
     with pytest.raises(ValueError, match="not a directory"):
         load_catalogue(tmp_path / "missing")
+
+
+def test_the_lesson_defaults_to_five_minutes() -> None:
+    doc = raw("bnpl.yaml")
+    del doc["education"]["min_watch_seconds"]
+    texts = {"bnpl.yaml": yaml.safe_dump(doc, allow_unicode=True)}
+    products, found = parse_files(texts, LOANS)
+    assert found == [] and products["bnpl"].education.min_watch_seconds == 300

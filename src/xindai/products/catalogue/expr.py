@@ -56,9 +56,12 @@ class ExprError(ValueError):
     """An expression that is not in the language or does not type-check (message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Expr:
-    """A parsed, whitelisted expression: its source text, the names it reads and its result kind."""
+    """A parsed, whitelisted expression: its source text, the names it reads and its result kind.
+
+    Compared and hashed by identity (the parsed tree is not a value); ``source`` is the text.
+    """
 
     source: str
     names: frozenset[str]

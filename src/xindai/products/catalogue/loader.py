@@ -572,7 +572,15 @@ def _lesson(raw: object, f: _File) -> Lesson:
     if quiz and pass_mark > len(quiz):
         f.bad("education.pass_mark", f"{pass_mark} is more than the {len(quiz)} questions")
     video = m.get("video", "")
-    return Lesson(str(lesson_id), title.zh, title.en, seconds, tuple(quiz), pass_mark, str(video))
+    return Lesson(
+        lesson_id=str(lesson_id),
+        title_zh=title.zh,
+        min_watch_seconds=seconds,
+        quiz=tuple(quiz),
+        pass_mark=pass_mark,
+        title_en=title.en,
+        video=str(video),
+    )
 
 
 def _perks(raw: object, f: _File, expr: _ExprFn) -> tuple[Perk, ...]:

@@ -73,10 +73,10 @@ class QuizItem:
 class Lesson:
     lesson_id: str
     title_zh: str
-    title_en: str = ""
-    min_watch_seconds: int = 300
+    min_watch_seconds: int = 300  # measured by the server's clock, never the client's
     quiz: tuple[QuizItem, ...] = ()
     pass_mark: int = 1  # correct answers needed
+    title_en: str = ""
     video: str = ""
 
 
