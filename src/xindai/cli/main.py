@@ -15,6 +15,7 @@ from typer.core import TyperCommand, TyperGroup
 from xindai.cli.common import console, emit_json, handle_errors, parse_date
 from xindai.cli.eod import app as eod_app
 from xindai.cli.loan import app as loan_app
+from xindai.cli.product import app as product_app
 
 # Capabilities whose CLI pulls in heavy libraries (pandas, scikit-learn, LightGBM) load only when
 # their command is run, so `xindai loan quote` starts in a fraction of a second.
@@ -27,6 +28,10 @@ LAZY_COMMANDS = {
     "chain": (
         "xindai.cli.chain",
         "Consortium chain: audit, bundles, cosigning, staged supply-chain lines.",
+    ),
+    "apply": (
+        "xindai.cli.apply",
+        "Origination: applications, the review queue, the daily dynamic-limit review.",
     ),
 }
 
@@ -74,6 +79,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(eod_app, name="eod")
 app.add_typer(loan_app, name="loan")
+app.add_typer(product_app, name="product")
 
 
 @db_app.command("upgrade")
@@ -99,21 +105,31 @@ def demo_seed(
         bool, typer.Option("--if-empty", help="Do nothing if loans exist.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    applicants: Annotated[
+        int, typer.Option(min=0, max=1000, help="Synthetic applicants per scenario product.")
+    ] = 8,
 ) -> None:
-    """Seed a synthetic loan book (every state: current, overdue, prepaid, written off, closed)."""
-    from xindai.app.demo import seed_demo
+    """Seed a synthetic loan book (every state: current, overdue, prepaid, written off, closed)
+    and synthetic applicants for every scenario product through the real origination pipeline
+    (approved and disbursed, declined with reasons, referred to review, refused)."""
+    from xindai.app.demo import seed_demo, seed_population_on
     from xindai.bootstrap import bootstrap
 
     platform = bootstrap(database_url=database_url)
     try:
+        day = parse_date(until, "until")
         summary = seed_demo(
             platform.uow,
             platform.products,
             if_empty=if_empty,
             loans=loans,
             seed=seed,
-            until=parse_date(until, "until"),
+            until=day,
         )
+        if not summary.get("skipped") and applicants:
+            summary["origination"] = seed_population_on(
+                platform.origination, day, per_product=applicants, seed=seed
+            )
     finally:
         platform.close()
     if json_out:
@@ -128,6 +144,13 @@ def demo_seed(
     for status, count in summary["by_status"].items():
         table.add_row(status, str(count))
     console.print(table)
+    if "origination" in summary:
+        apps = Table(title="demo applications (synthetic)")
+        apps.add_column("status")
+        apps.add_column("applications", justify="right")
+        for status, count in summary["origination"]["by_status"].items():
+            apps.add_row(status, str(count))
+        console.print(apps)
 
 
 @app.command()
