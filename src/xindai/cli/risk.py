@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from xindai.kernel import ValidationError
-from xindai.risk.engine import EnginePolicy, RiskEngine
+from xindai.risk.engine import EnginePolicy, RiskEngine, streaming_gc
 from xindai.risk.model import GbmModel, RobustZAnomaly
 from xindai.risk.ports import JsonlCases, JsonlDeadLetters, JsonlDecisions
 from xindai.risk.registry import Registry, load_registry
@@ -141,7 +141,8 @@ def replay_cmd(
             stores = {"decisions": InMemoryDecisions(keep=False)}
         _, _, engine = _engine(indicators, rules, model, **stores)
         try:
-            report = replay(engine, read_rows(events, _mapping(mapping)), str(events))
+            with streaming_gc():
+                report = replay(engine, read_rows(events, _mapping(mapping)), str(events))
         finally:
             for store in stores.values():
                 if hasattr(store, "close"):
@@ -328,8 +329,18 @@ def worker_cmd(
     rules: Path | None = RulesOpt,
     indicators: Path | None = IndicatorsOpt,
     model: Path | None = ModelOpt,
-    checkpoint_every: int = typer.Option(5000, "--checkpoint-every"),
-    lease_ms: int = typer.Option(10_000, "--lease-ms"),
+    checkpoint_every: int = typer.Option(
+        50_000,
+        "--checkpoint-every",
+        help="Checkpoint (state + decisions + XACK, one atomic Lua call) after this many events",
+    ),
+    checkpoint_interval: float = typer.Option(
+        5.0,
+        "--checkpoint-interval",
+        help="...or after this many seconds; a crash re-applies at most this much (exactly once)",
+    ),
+    batch: int = typer.Option(1000, "--batch", help="XREADGROUP COUNT per read"),
+    lease_ms: int = typer.Option(10_000, "--lease-ms", help="Partition lease TTL (renewed at 1/3)"),
     stop_when_idle: bool = typer.Option(False, "--stop-when-idle"),
 ) -> None:
     """Consume a partition's Redis stream: consumer group, checkpoints, reclaim of dead workers."""
@@ -349,11 +360,14 @@ def worker_cmd(
         lambda: RiskEngine(registry, ruleset, model=gbm),
         partition=partition,
         consumer=consumer,
+        batch=batch,
         checkpoint_every=checkpoint_every,
+        checkpoint_interval_s=checkpoint_interval,
         lease_ms=lease_ms,
     )
     try:
-        stats = worker.run(stop_when_idle=stop_when_idle)
+        with streaming_gc():
+            stats = worker.run(stop_when_idle=stop_when_idle)
     except LeaseLost as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=3) from None

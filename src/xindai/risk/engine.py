@@ -21,7 +21,8 @@ import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -54,18 +55,26 @@ KEY_GETTERS: dict[str, Callable[[Event], str | None]] = {
 }
 
 
-def tune_gc_for_streaming() -> None:
-    """Make CPython's cyclic garbage collector cheap for a long replay or worker process.
+@contextmanager
+def streaming_gc() -> Iterator[None]:
+    """Make CPython's cyclic garbage collector cheap while a long replay or worker runs.
 
     The engine's state is millions of small, long-lived, acyclic containers (window buckets);
     with default thresholds every full collection re-walks all of them, which cost a third of the
-    replay time on the handbook stream. This freezes what exists and collects young objects less
-    often. Process-wide, so only entry points that own the process (CLI replay, the Redis worker,
-    benchmarks) call it — never the engine itself.
+    replay time on the handbook stream. Inside the block, what exists is frozen and young objects
+    are collected less often; on exit the previous thresholds come back and frozen objects are
+    collectable again. Process-wide, so only entry points (CLI replay, the Redis worker,
+    benchmarks) use it — never the engine itself.
     """
+    before = gc.get_threshold()
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 1_000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 class Scorer(Protocol):
@@ -594,10 +603,7 @@ class RiskEngine:
 
     def take_dirty(self) -> dict[str, str]:
         """Serialised entities changed since the last call, as ``{"kind|key": json}``."""
-        out = {
-            f"{kind}|{key}": json.dumps(self.dump_entity(kind, key), separators=(",", ":"))
-            for kind, key in self.dirty
-        }
+        out = {f"{kind}|{key}": _COMPACT(self.dump_entity(kind, key)) for kind, key in self.dirty}
         self.dirty = set()
         return out
 
@@ -617,6 +623,11 @@ class RiskEngine:
             if kind != "event":
                 self.dirty |= {(kind, k) for k in table}
         return self.take_dirty()
+
+
+# One encoder for every checkpoint entity: ``json.dumps`` with non-default options builds a new
+# encoder per call, which cost more than encoding a small entity.
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _hit(rule: Rule, shadow: bool) -> RuleHit:

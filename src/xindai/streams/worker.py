@@ -54,6 +54,15 @@ return 1
 """
 
 
+RENEW_LUA = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+# A reused encoder: ``json.dumps(..., separators=...)`` builds a new encoder on every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+
+
 class LeaseLost(RuntimeError):
     """Another worker owns the partition now; this worker must stop without acknowledging."""
 
@@ -70,7 +79,7 @@ class _Outbox:
     def append(self, decision: Decision) -> None:
         self.count += 1
         self.decisions.append(
-            json.dumps(
+            _COMPACT(
                 {
                     "e": decision.event_id,
                     "s": decision.subject,
@@ -78,8 +87,7 @@ class _Outbox:
                     "p": round(decision.points, 3),
                     "l": decision.level_after,
                     "h": [h.rule_id for h in decision.hits],
-                },
-                separators=(",", ":"),
+                }
             )
         )
 
@@ -126,9 +134,9 @@ class RiskWorker:
         partition: int = 0,
         consumer: str = "worker-1",
         lease_ms: int = 10_000,
-        batch: int = 500,
-        checkpoint_every: int = 5_000,
-        checkpoint_interval_s: float = 1.0,
+        batch: int = 1_000,
+        checkpoint_every: int = 50_000,
+        checkpoint_interval_s: float = 5.0,
         block_ms: int = 200,
     ) -> None:
         self.client = client
@@ -147,8 +155,10 @@ class RiskWorker:
         self.engine.policy = _no_cases(self.engine)
         self.stats = WorkerStats()
         self._flush_script = client.register_script(FLUSH_LUA)
+        self._renew_script = client.register_script(RENEW_LUA)
         self._unacked: list[bytes] = []
         self._last_flush = time.monotonic()
+        self._last_renew = self._last_flush
 
     # --- setup ----------------------------------------------------------------------------------
     def ensure_group(self) -> None:
@@ -210,6 +220,7 @@ class RiskWorker:
             if not entries:
                 break
             self._apply(entries)
+            self._renew_if_due(time.monotonic())
             last_id = entries[-1][0]
             if max_events is not None and self.stats.applied >= max_events:
                 self.flush()
@@ -220,6 +231,7 @@ class RiskWorker:
             if entries:
                 self._apply(entries)
             now = time.monotonic()
+            self._renew_if_due(now)
             due = (
                 len(self._unacked) >= self.checkpoint_every
                 or now - self._last_flush >= self.checkpoint_interval_s
@@ -233,6 +245,15 @@ class RiskWorker:
         self.flush()
         self.stats.seconds = time.perf_counter() - started
         return self.stats
+
+    def _renew_if_due(self, now: float) -> None:
+        """Keep the lease alive between checkpoints (which may be further apart than the TTL):
+        every third of the lease, a compare-and-extend; a lost lease stops the worker."""
+        if now - self._last_renew < self.lease_ms / 3000.0:
+            return
+        if not self._renew_script(keys=[self.keys.lease], args=[self.consumer, self.lease_ms]):
+            raise LeaseLost(f"lost the lease of partition {self.keys.partition}")
+        self._last_renew = now
 
     def _read(self, last_id: bytes | str, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
         result: Any = self.client.xreadgroup(
@@ -306,7 +327,7 @@ class RiskWorker:
         self.outbox.dead.clear()
         self._unacked.clear()
         self.stats.checkpoints += 1
-        self._last_flush = time.monotonic()
+        self._last_flush = self._last_renew = time.monotonic()
 
     def release(self) -> None:
         """Give the lease up (clean shutdown) so another worker need not wait for the TTL."""

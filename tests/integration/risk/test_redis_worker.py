@@ -199,3 +199,35 @@ def test_fault_drill_kill_a_worker_mid_stream_every_event_applied_once(
     ids = [d["e"] for d in out]
     assert len(ids) == len(set(ids)) == len(raws)
     assert client.xinfo_groups(StreamKeys(prefix, 0).events)[0]["pending"] == 0
+
+
+def test_the_lease_is_renewed_between_checkpoints_further_apart_than_its_ttl(
+    client: Any, prefix: str
+) -> None:
+    import threading
+
+    raws = events(60)
+    producer = RedisEventProducer(client, prefix)
+
+    def trickle() -> None:  # 60 events over ~1.5 s: longer than the 500 ms lease
+        for i in range(0, 60, 2):
+            producer.publish_many(raws[i : i + 2])
+            time.sleep(0.05)
+
+    worker = RiskWorker(
+        client,
+        prefix,
+        make_engine,
+        consumer="slow",
+        lease_ms=500,
+        checkpoint_every=10**6,
+        checkpoint_interval_s=3600,
+        block_ms=1000,
+    )
+    feeder = threading.Thread(target=trickle)
+    feeder.start()
+    stats = worker.run(max_events=60)
+    feeder.join()
+    worker.release()
+    assert stats.applied == 60
+    assert sorted(d["e"] for d in decisions(client, prefix)) == sorted(r["event_id"] for r in raws)
