@@ -193,6 +193,7 @@ def build_origination(platform: Platform, **overrides: Any) -> Origination:
     from xindai.app.origination import EngineFraudCheck, ModelScorer, Origination
     from xindai.kernel.clock import SystemClock
     from xindai.products.catalogue import load_catalogue as load_scenarios
+    from xindai.products.scenarios.synthetic import SyntheticSignalSource
     from xindai.risk.engine import RiskEngine
     from xindai.risk.registry import load_registry
     from xindai.risk.rules import load_ruleset
@@ -207,6 +208,10 @@ def build_origination(platform: Platform, **overrides: Any) -> Origination:
         champion = ensure_champion(overrides.pop("registry_dir", None))
         overrides["scorers"] = {"champion": ModelScorer("champion", load_model(champion))}
     overrides.pop("registry_dir", None)
+    if "signals" not in overrides:
+        # until a partner feed is plugged in, the platform runs on the seeded feed that labels
+        # every snapshot SYNTHETIC (provenance "synthetic:…")
+        overrides["signals"] = SyntheticSignalSource(seed=7)
     overrides.setdefault("clock", SystemClock())
     overrides.setdefault("catalogue", load_scenarios())
     return Origination(uow=platform.uow, products=platform.products, **overrides)  # type: ignore[arg-type]

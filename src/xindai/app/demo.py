@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from xindai.app.origination import (
     finish_lesson,
     give_consent,
     list_reviews,
+    request_review,
     resolve_review,
     start_lesson,
     submit_application,
@@ -353,7 +354,7 @@ def feature_pool(scorer: CreditScorer) -> dict[str, list[dict[str, object]]]:
     return pool
 
 
-_PROFILES = ("good", "good", "good", "good", "bad", "grey", "no-consent", "good")
+_PROFILES = ("good", "good", "good", "good", "bad", "grey", "grey", "no-consent")
 
 
 def seed_population(
@@ -389,7 +390,11 @@ def seed_population(
                     evidence={"synthetic": True},
                 )
                 view = disburse_application(o, app["id"])
-            elif view["status"] == "referred" and n % 2:
+            elif view["status"] == "declined" and profile == "bad" and len(by_status) % 2:
+                # the borrower refuses the automated decision (PIPL Art. 24): a human looks again
+                request_review(o, app["id"], "synthetic: the borrower asks for a human review")
+                view = application_view(o, app["id"])
+            elif view["status"] == "referred" and n % len(_PROFILES) == 6:
                 review = next(r for r in list_reviews(o) if r["application"] == view["number"])
                 view = resolve_review(
                     o,
@@ -401,3 +406,12 @@ def seed_population(
             clock.advance(timedelta(minutes=7))
             by_status[view["status"]] = by_status.get(view["status"], 0) + 1
     return {"applications": sum(by_status.values()), "by_status": by_status, "synthetic": True}
+
+
+def seed_population_on(
+    build: Callable[..., Origination], day: date, *, per_product: int = 8, seed: int = 7
+) -> dict[str, Any]:
+    """``seed_population`` on business date ``day`` (10:00 in Beijing) with a fixed server clock:
+    ``build(clock=…)`` returns the platform's origination services on that clock."""
+    clock = FixedClock(datetime.combine(day, time(2, 0), tzinfo=UTC))
+    return seed_population(build(clock=clock), clock, per_product=per_product, seed=seed)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from xindai.app.ports import CreditScorer, FraudCheck, OriginationUnitOfWork, OriginationUowFactory
@@ -665,6 +666,52 @@ def _policy_step(o: Origination, grade_box: dict[str, Any]) -> Callable[..., Ste
     return run
 
 
+def _fill_signals(o: Origination, app_id: str) -> None:
+    """Fetch the scenario signals the application did not bring from the signal feed (one
+    transaction, audited with the feed's provenance); prohibited signals are dropped."""
+    if o.signals is None:
+        return
+    with o.uow() as uow:
+        app = uow.origination.get_application(app_id, lock=True)
+        p = _product(o, app["product_code"])
+        have = app["payload"]["signals"]
+        families = sorted({SIGNALS[n].family for n in p.signals if n not in have})
+        if not families:
+            return
+        today = o.clock.today()
+        fetched: dict[str, object] = {}
+        provenance: list[str] = []
+        for family in families:
+            snap = o.signals.fetch(app["subject"], family, today)
+            fetched.update(snap)
+            provenance.append(str(getattr(snap, "provenance", "feed")))
+        clean = {
+            k: str(v) if isinstance(v, Decimal) else v
+            for k, v in _signals({k: _jsonable(v) for k, v in credit_view(fetched).items()}).items()
+            if k not in have
+        }
+        payload = {**app["payload"], "signals": {**have, **clean}}
+        uow.origination.update_application(app_id, payload=payload, updated_at=o.clock.now())
+        uow.origination.audit(
+            app_id,
+            "signals",
+            "pass",
+            {"families": families, "fetched": sorted(clean), "provenance": provenance},
+            o.clock.now(),
+        )
+
+
+def _jsonable(value: object) -> object:
+    """A feed value as the application stores it (exact numbers as strings)."""
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Fraction):
+        return str(Decimal(value.numerator) / Decimal(value.denominator))
+    return str(value)
+
+
 def _worst(reasons: Sequence[PolicyReason]) -> str:
     kinds = {r.outcome for r in reasons}
     for k in (REFUSED, DECLINE, REFER):
@@ -687,6 +734,7 @@ def decide(o: Origination, app_ref: str) -> dict[str, Any]:
             f"application {app['number']} is {app['status']}; it was already decided"
         )
     app_id = app["id"]
+    _fill_signals(o, app_id)
     box: dict[str, Any] = {}
     collected: list[PolicyReason] = []
     detail: dict[str, Any] = {}

@@ -110,3 +110,26 @@ def test_approve_decline_refer(
     )
     assert view["status"] == "offered" and view["decision"]["automated"] is False
     assert view["offer"]["terms"]["grade"] == "E"
+
+
+@pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
+def test_signals_not_brought_are_fetched_from_the_feed_and_health_data_is_dropped(
+    orig: Origination, clock: FixedClock, pool: dict[str, list[dict[str, object]]]
+) -> None:
+    app = submit_application(
+        orig, {**application_for("medical-credit", "feed-1", pool["good"][0]), "signals": {}}
+    )
+    consent_all(orig, "feed-1", "medical-credit")
+    complete_lesson(orig, clock, app["id"])
+    view = decide(orig, app["id"])
+    fetched = next(s for s in audit_trail(orig, app["id"]) if s["step"] == "signals")
+    assert fetched["detail"]["families"] == ["medical", "repayment"]
+    assert all(p.startswith("synthetic:") for p in fetched["detail"]["provenance"])
+    assert "treatment_plan_amount_yuan" in fetched["detail"]["fetched"]
+    # the hospital feed carries a diagnosis code: it never reaches the application
+    assert "diagnosis_code" not in fetched["detail"]["fetched"]
+    with orig.uow() as uow:
+        stored = uow.origination.get_application(app["id"])["payload"]["signals"]
+    assert "diagnosis_code" not in stored and "treatment_department" not in stored
+    assert view["status"] in ("offered", "declined", "referred")
+    assert view["decision"]["reasons"] is not None
