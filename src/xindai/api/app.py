@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import FastAPI
 
 from xindai import __version__
-from xindai.api import chain, errors, loans, origination, quotes
+from xindai.api import chain, errors, loans, origination, quotes, risk
 from xindai.bootstrap import Platform, bootstrap
 
 
@@ -28,6 +28,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(loans.router)
     app.include_router(chain.router)
     app.include_router(origination.router)
+    app.include_router(risk.router)
 
     @app.get("/health", tags=["ops"], summary="Liveness and database reachability")
     def health() -> dict[str, object]:
