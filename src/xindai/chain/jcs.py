@@ -41,9 +41,38 @@ _SHORT_ESCAPES = {
 
 def canonicalize(value: object) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value`` (dict / list / str / int / float / bool / None)."""
+    if _plain(value):
+        # For values without floats, big integers or keys where code-point and UTF-16 order can
+        # differ, the C encoder writes exactly the JCS bytes (same escapes, lower-case \u00xx);
+        # a lone surrogate cannot encode to UTF-8 and falls through to the checked path.
+        try:
+            return _plain_dumps(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
     parts: list[str] = []
     _emit(value, parts, "$")
     return "".join(parts).encode("utf-8")
+
+
+_plain_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def _plain(value: object) -> bool:
+    """True when the C encoder's output is the JCS form (see ``canonicalize``)."""
+    if value is None or value is True or value is False or isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if type(value) is dict:
+        return all(
+            type(k) is str and (k.isascii() or max(k) < "\ue000") and _plain(v)
+            for k, v in value.items()
+        )
+    if type(value) is list:
+        return all(_plain(v) for v in value)
+    return False
 
 
 def _utf16_key(name: str) -> bytes:

@@ -7,9 +7,10 @@ import math
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xindai.chain import jcs
 from xindai.chain.jcs import canonicalize, serialize_number
 from xindai.kernel import ValidationError
 
@@ -144,3 +145,33 @@ def test_numbers_round_trip_exactly(x: float) -> None:
 def test_ascii_objects_match_sorted_compact_json(value: dict[str, int]) -> None:
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonicalize(value).decode() == expected
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_fast_path_equals_the_reference_emitter(value: object) -> None:
+    """``canonicalize`` takes the C encoder for plain values; it must give the emitter's bytes."""
+    parts: list[str] = []
+    try:
+        jcs._emit(value, parts, "$")
+        expected: bytes | None = "".join(parts).encode("utf-8")
+    except ValidationError:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValidationError):
+            jcs.canonicalize(value)
+    else:
+        assert jcs.canonicalize(value) == expected
