@@ -32,7 +32,7 @@ from xindai.risk.cases import AnalystAction, Case, Watchlists
 from xindai.risk.codegen import RulesFn, compile_rules, compile_source, identifier
 from xindai.risk.decisions import Decision, RuleHit
 from xindai.risk.events import Event, EventType, parse_event
-from xindai.risk.indicators import NAN, FusedRing, Indicator, fuse
+from xindai.risk.indicators import NAN, FusedDelayed, FusedRing, Indicator, fuse
 from xindai.risk.level import LevelPolicy, LevelState, apply_evidence, decayed
 from xindai.risk.ports import (
     CaseStore,
@@ -165,7 +165,7 @@ class RiskEngine:
         self.track_dirty = track_dirty
         self.dirty: set[tuple[str, str]] = set()
         self._clock = clock
-        self._ops: dict[str, list[Indicator | FusedRing]] = {}
+        self._ops: dict[str, list[Indicator | FusedRing | FusedDelayed]] = {}
         self._plans = {t: self._plan(t) for t in EventType}
         # Per event type: (condition, rule id, active hit, shadow hit, shadow?, severity), with the
         # hit records built once here rather than per firing.
@@ -198,7 +198,7 @@ class RiskEngine:
                 self._rule_fns[t] = compile_rules([tr for tr in trees if tr is not None])
 
     # --- compilation --------------------------------------------------------------------------
-    def _kind_ops(self, kind: str) -> list[Indicator | FusedRing]:
+    def _kind_ops(self, kind: str) -> list[Indicator | FusedRing | FusedDelayed]:
         """The state slots of one key kind: plain indicators and fused rings, in a fixed order."""
         ops = self._ops.get(kind)
         if ops is None:
@@ -228,7 +228,8 @@ class RiskEngine:
                 else:
                     names.extend(op.names)
                     probe: dict[str, float] = {}
-                    op.read(op.new_state(), _PROBE, probe)
+                    read_any: Any = op.read  # FusedRing or FusedDelayed, with their own states
+                    read_any(op.new_state(), _PROBE, probe)
                     fn = op.update if counts else op.read
                     fused.append((idx, fn, counts, tuple(probe.items())))
             groups.append(

@@ -556,13 +556,77 @@ def _history_fn(zscore: bool) -> Callable[[MultiRing, float], float]:
     return compare
 
 
-def fuse(indicators: list[Indicator]) -> list[Indicator | FusedRing]:
-    """Group fusable indicators with equal signatures (and the same numeric field) into rings."""
+class FusedDelayed:
+    """``delayed_count`` / ``delayed_rate`` indicators over the same key, types, filter, window and
+    delay share one ``DelayedRing`` (same interface as ``FusedRing``; same values)."""
+
+    def __init__(self, specs: list[IndicatorSpec]) -> None:
+        self.specs = tuple(specs)
+        self.names = tuple(s.name for s in specs)
+        first = specs[0]
+        self.types = first.types
+        width, n = first.window_s / first.buckets, first.buckets
+        delay = round(first.delay_s / width)
+        self.new_state: Callable[[], DelayedRing] = lambda: DelayedRing(width, n, delay)
+        outs = tuple((s.name, s.kind == "delayed_rate") for s in specs)
+
+        def read(st: DelayedRing, ev: Event, values: dict[str, float]) -> None:
+            st.advance(ev.ts)
+            count = st.count
+            for name, rate in outs:
+                if rate:
+                    values[name] = st.positives / count if count else 0.0
+                else:
+                    values[name] = float(count)
+
+        def update(st: DelayedRing, ev: Event, values: dict[str, float]) -> None:
+            st.add(ev.ts, 1 if ev.label else 0)
+            read(st, ev, values)
+
+        self.read: Callable[[DelayedRing, Event, dict[str, float]], None] = read
+        self.update: Callable[[DelayedRing, Event, dict[str, float]], None] = update
+        if first.where_attr is not None:
+            attr, expected = first.where_attr, first.where_value
+
+            def filtered(st: DelayedRing, ev: Event, values: dict[str, float]) -> None:
+                (update if ev.attributes.get(attr) == expected else read)(st, ev, values)
+
+            self.update = filtered
+
+    def dump(self, state: DelayedRing) -> Any:
+        return state.dump()
+
+    def load(self, data: Any) -> DelayedRing:
+        state = self.new_state()
+        state.load(data)
+        return state
+
+
+DELAYED = frozenset({"delayed_rate", "delayed_count"})
+
+
+def _delayed_signature(spec: IndicatorSpec) -> tuple[Any, ...]:
+    return (*_signature(spec), spec.delay_s)
+
+
+def fuse(indicators: list[Indicator]) -> list[Indicator | FusedRing | FusedDelayed]:
+    """Group fusable indicators with equal signatures (and the same numeric field) into rings;
+    delayed-label indicators with equal signatures and delay share one delayed ring."""
     groups: dict[tuple[Any, ...], list[IndicatorSpec]] = {}
-    out: list[Indicator | FusedRing] = []
+    out: list[Indicator | FusedRing | FusedDelayed] = []
     order: list[tuple[Any, ...]] = []
+    delayed: dict[tuple[Any, ...], list[Indicator]] = {}
+    for ind in indicators:
+        if ind.spec.kind in DELAYED:
+            delayed.setdefault(_delayed_signature(ind.spec), []).append(ind)
     for ind in indicators:
         spec = ind.spec
+        if spec.kind in DELAYED:
+            same = delayed.pop(_delayed_signature(spec), None)
+            if same is None:
+                continue  # already placed with the first member of its group
+            out.append(ind if len(same) == 1 else FusedDelayed([m.spec for m in same]))
+            continue
         if spec.kind not in FUSABLE:
             out.append(ind)
             continue

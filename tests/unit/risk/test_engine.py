@@ -10,6 +10,7 @@ from xindai.kernel import ConflictError
 from xindai.risk.cases import AnalystAction, CaseStatus
 from xindai.risk.engine import EnginePolicy, RiskEngine
 from xindai.risk.geo import is_night, local_hour, local_weekday
+from xindai.risk.indicators import Indicator
 from xindai.risk.level import LevelPolicy, LevelState, apply_evidence, decayed
 from xindai.risk.rules import Action, build_ruleset
 
@@ -298,3 +299,40 @@ def test_fused_rings_equal_separate_indicators(raw: list[tuple[int, str, int | N
             assert (math.isnan(value) and math.isnan(got[name])) or math.isclose(
                 got[name], value, rel_tol=1e-9, abs_tol=1e-9
             ), name
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2 * 86400), st.sampled_from([0, 0, 0, 1]), st.booleans()),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_fused_delayed_rings_equal_separate_indicators(raw: list[tuple[int, int, bool]]) -> None:
+    from xindai.risk.events import Event, EventType
+    from xindai.risk.indicators import FusedDelayed, fuse
+
+    inds = [i for i in REGISTRY.indicators if i.spec.key == "terminal"]
+    ops = fuse(inds)
+    assert any(isinstance(op, FusedDelayed) for op in ops)
+    separate = {i.name: i.new_state() for i in inds}
+    fused_states = [op.new_state() for op in ops]
+    ts = 1_700_000_000.0
+    for n, (gap, label, is_tx) in enumerate(raw):
+        ts += gap
+        kind = EventType.TRANSACTION if is_tx else EventType.LOGIN
+        ev = Event(f"e{n}", "s", kind, datetime.fromtimestamp(ts, UTC), ts, label=label)
+        expected = {}
+        for ind in inds:
+            types = ind.spec.types
+            fn = ind.update if types is None or ev.type in types else ind.read
+            expected[ind.name] = fn(separate[ind.name], ev)
+        got: dict[str, float] = {}
+        for op, state in zip(ops, fused_states, strict=True):
+            if isinstance(op, Indicator):
+                fn3 = op.update if op.spec.types is None or ev.type in op.spec.types else op.read
+                got[op.name] = fn3(state, ev)
+            else:
+                fn2 = op.update if op.types is None or ev.type in op.types else op.read
+                fn2(state, ev, got)
+        assert got == expected
