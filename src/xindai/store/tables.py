@@ -358,3 +358,49 @@ chain_equivocations = Table(
     Column("detail", Text, nullable=False),
     Column("detected_at", BigInteger, nullable=False),
 )
+
+# --- real-time risk engine (issue 4): decisions, cases, dead letters, black/white lists ----------
+# Decisions and dead letters are append-only records (the full record as JSON in ``body``, with the
+# columns the queries filter on); a case row holds the latest version (its history is in ``body``).
+
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", String(160), nullable=False, unique=True),
+    Column("subject", String(128), nullable=False, index=True),
+    Column("event_type", String(32), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("action", String(16), nullable=False, index=True),
+    Column("level_after", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+risk_cases = Table(
+    "risk_cases",
+    metadata,
+    Column("case_id", String(160), primary_key=True),
+    Column("subject", String(128), nullable=False, index=True),
+    Column("status", String(24), nullable=False, index=True),
+    Column("opened_at", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+risk_dead_letters = Table(
+    "risk_dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("raw", Text, nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(255), nullable=False),
+)
+
+risk_list_entries = Table(
+    "risk_list_entries",
+    metadata,
+    Column("list", String(8), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(128), primary_key=True),
+)
