@@ -1055,6 +1055,9 @@ def resolve_review(
             raise ConflictError("; ".join(r.reason_en for r in reasons))
     now = o.clock.now()
     with o.uow() as uow:
+        # re-read under the lock: two analysts resolving one item — the second is refused
+        if uow.origination.review(review_id, lock=True)["status"] != "open":
+            raise ConflictError(f"review {review_id} was resolved meanwhile")
         uow.origination.close_review(
             review_id, analyst=analyst, resolution=resolution, note=note, at=now
         )
