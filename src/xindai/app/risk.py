@@ -30,7 +30,7 @@ from xindai.risk.decisions import Decision
 from xindai.risk.engine import RiskEngine, Scorer
 from xindai.risk.events import parse_event, parse_instant
 from xindai.risk.model import GbmModel, RobustZAnomaly
-from xindai.risk.ports import InMemoryCases, InMemoryDecisions
+from xindai.risk.ports import BrowsableCases, BrowsableDecisions
 from xindai.risk.registry import load_registry
 from xindai.risk.rules import load_ruleset
 
@@ -84,12 +84,11 @@ class RiskService:
         """Newest first, optionally one subject's and/or one action's."""
         with self._lock:
             store = self.engine.decisions
-            if subject is not None:
-                items = store.for_subject(subject)
-            elif isinstance(store, InMemoryDecisions):
-                items = list(store.items)
-            else:  # pragma: no cover - other stores answer per subject
+            if subject is None and isinstance(store, BrowsableDecisions):
+                return store.recent(limit, action)
+            if subject is None:  # pragma: no cover - every shipped store is browsable
                 raise ValidationError("subject", "is required by this decision store")
+            items = store.for_subject(subject)
         if action is not None:
             items = [d for d in items if d.action.value == action]
         return items[::-1][:limit]
@@ -108,10 +107,9 @@ class RiskService:
             raise ValidationError("status", f"must be one of {[s.value for s in CaseStatus]}")
         with self._lock:
             store = self.engine.cases
-            if status == CaseStatus.OPEN.value or not isinstance(store, InMemoryCases):
-                items = store.open_cases()
-            else:
-                items = list(store.cases.values())
+            if isinstance(store, BrowsableCases):
+                return store.with_status(status)
+            items = store.open_cases()
         return [c for c in items if status is None or c.status.value == status]
 
     def act_on_case(

@@ -111,14 +111,19 @@ class Watchlists:
         self.black: dict[ListKind, set[str]] = {k: set() for k in ListKind}
         self.white: dict[ListKind, set[str]] = {k: set() for k in ListKind}
 
-    def add(self, kind: ListKind | str, value: str, *, black: bool = True) -> None:
+    @staticmethod
+    def check(kind: ListKind | str, value: str) -> ListKind:
+        """Validate an entry: ``ValidationError`` naming ``kind`` or ``value``."""
         try:
             list_kind = ListKind(kind)
         except ValueError:
             raise ValidationError("kind", f"must be one of {[k.value for k in ListKind]}") from None
         if not value or not value.strip():
             raise ValidationError("value", "is required")
-        (self.black if black else self.white)[list_kind].add(value)
+        return list_kind
+
+    def add(self, kind: ListKind | str, value: str, *, black: bool = True) -> None:
+        (self.black if black else self.white)[self.check(kind, value)].add(value)
 
     def remove(self, kind: ListKind | str, value: str, *, black: bool = True) -> None:
         (self.black if black else self.white)[ListKind(kind)].discard(value)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from xindai.kernel import NotFoundError
 from xindai.risk.cases import Case, CaseStatus, case_from_json, case_to_json
@@ -48,6 +48,18 @@ class CaseStore(Protocol):
     def open_cases(self) -> list[Case]: ...
 
 
+@runtime_checkable
+class BrowsableDecisions(Protocol):
+    """A decision store that can list across subjects (the API's decision browser)."""
+
+    def recent(self, limit: int, action: str | None = None) -> list[Decision]: ...
+
+
+@runtime_checkable
+class BrowsableCases(Protocol):
+    def with_status(self, status: str | None) -> list[Case]: ...
+
+
 class DeadLetterStore(Protocol):
     def put(self, letter: DeadLetter) -> None: ...
 
@@ -78,6 +90,16 @@ class InMemoryDecisions:
     def for_subject(self, subject: str) -> list[Decision]:
         return [d for d in self.items if d.subject == subject]
 
+    def recent(self, limit: int, action: str | None = None) -> list[Decision]:
+        """Newest first, optionally only one action's."""
+        out: list[Decision] = []
+        for d in reversed(self.items):
+            if action is None or d.action.value == action:
+                out.append(d)
+                if len(out) >= limit:
+                    break
+        return out
+
     def __len__(self) -> int:
         return self.count
 
@@ -97,6 +119,10 @@ class InMemoryCases:
 
     def open_cases(self) -> list[Case]:
         return [c for c in self.cases.values() if c.status is CaseStatus.OPEN]
+
+    def with_status(self, status: str | None) -> list[Case]:
+        """Cases in one status (``None``: all), in opening order."""
+        return [c for c in self.cases.values() if status is None or c.status.value == status]
 
 
 class InMemoryDeadLetters:
