@@ -14,8 +14,9 @@ Baseline in the same process: the window algorithm alone — count and sum over 
 customer and per terminal — with the engine's incremental rings versus a naive rescan of each key's
 history per event (what "never a rescan" avoids), on the first ``--baseline`` events (0 skips it).
 
-With ``--model DIR`` (from ``xindai risk train``) a second series runs the LightGBM model and the
-anomaly score one event at a time (compiled trees), and the old engine with the tree walker.
+With ``--model DIR`` (from ``xindai risk train``) more series run the LightGBM model and the
+anomaly score: one event at a time (compiled trees; the old engine walks the trees), and in
+micro-batches of ``--batch`` events (one LightGBM predict and one numpy anomaly pass per batch).
 
 Redis: events are XADDed (pipelined) to a fresh stream and one in-process worker consumes them with
 checkpoints; end to end = first XADD to last acknowledged checkpoint.
@@ -81,18 +82,25 @@ def run_inprocess(
     *,
     anomaly: Scorer | None = None,
     compiled: bool = True,
+    batch: int = 0,
 ) -> dict[str, float]:
-    """One event at a time; latency is the engine's own per-decision measure."""
+    """One event at a time (``batch=0``), or micro-batches whose model and anomaly scores are
+    computed once per batch (``process_batch``: latency then includes the wait for the batch)."""
     eng = engine(model, anomaly, compiled)
     latencies: list[float] = []
     append = latencies.append
     cpu = time.process_time()
     start = time.perf_counter()
-    process = eng.process
-    for ev in events:
-        d = process(ev)
-        if d is not None:
-            append(d.latency_us)
+    if batch:
+        for i in range(0, len(events), batch):
+            for d in eng.process_batch(events[i : i + batch]):
+                append(d.latency_us)
+    else:
+        process = eng.process
+        for ev in events:
+            d = process(ev)
+            if d is not None:
+                append(d.latency_us)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu
     return {
@@ -208,6 +216,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", type=int, default=200_000)
     parser.add_argument("--model", type=Path, default=None, help="also run with this model")
+    parser.add_argument("--batch", type=int, default=1024, help="micro-batch of the model run")
     parser.add_argument("--old-limit", type=int, default=200_000, help="events for the old engine")
     parser.add_argument("--redis", default=os.environ.get("XINDAI_TEST_REDIS_URL"))
     parser.add_argument("--redis-events", type=int, default=100_000)
@@ -257,6 +266,10 @@ def _run_all(args: argparse.Namespace, events: list[Event], parse_rate: float) -
         walker = TreeScorer(gbm.booster().dump_model(), gbm.feature_names, compiled=False)
         with_model = [run_inprocess(events, gbm, anomaly=anomaly) for _ in range(args.runs)]
         result["in_process_with_model"] = _median(with_model)
+        batched = [
+            run_inprocess(events, gbm, anomaly=anomaly, batch=args.batch) for _ in range(args.runs)
+        ]
+        result["in_process_with_model_batched"] = {"batch": args.batch, **_median(batched)}
         old_m = [
             run_inprocess(old_events, walker, anomaly=anomaly, compiled=False)
             for _ in range(args.runs)

@@ -385,11 +385,14 @@ class RiskEngine:
         values: dict[str, float],
         start: float,
         model_score: float | None = None,
+        anomaly_score: float | None = None,
     ) -> Decision:
-        """Model, rules, level and decision for an admitted event whose indicators are known."""
+        """Model, rules, level and decision for an admitted event whose indicators are known
+        (``model_score`` / ``anomaly_score`` may come from a batched caller)."""
         if model_score is None and self.model is not None:
             model_score = self.model.score(values)
-        anomaly_score = self.anomaly.score(values) if self.anomaly is not None else None
+        if anomaly_score is None and self.anomaly is not None:
+            anomaly_score = self.anomaly.score(values)
         subject = event.subject
         state = self.levels.get(subject)
         if state is None:
@@ -509,8 +512,9 @@ class RiskEngine:
         return [d for d in map(self.process, events) if d is not None]
 
     def process_batch(self, events: Iterable[Event]) -> list[Decision]:
-        """Score a micro-batch: indicators event by event, the model once for the whole batch
-        (LightGBM's vectorised predict), then rules and levels event by event, in order.
+        """Score a micro-batch: indicators event by event, the model and the anomaly score once for
+        the whole batch (vectorised: LightGBM's predict, numpy), then rules and levels event by
+        event, in order.
 
         Same decisions as ``process`` one by one — indicator state never depends on decisions —
         but each event's latency now includes waiting for the batch's model call.
@@ -521,13 +525,22 @@ class RiskEngine:
             start = clock()
             if self.admit(event):
                 admitted.append((event, start, self.indicators(event)))
+        if not admitted:
+            return []
+        rows = [values for _, _, values in admitted]
         scores: list[float] | list[None] = [None] * len(admitted)
         model = self.model
-        if model is not None and admitted and hasattr(model, "score_many"):
-            scores = model.score_many([values for _, _, values in admitted])
+        if model is not None and hasattr(model, "score_many"):
+            scores = model.score_many(rows)
+        anomalies: list[float] | list[None] = [None] * len(admitted)
+        anomaly = self.anomaly
+        if anomaly is not None and hasattr(anomaly, "score_many"):
+            anomalies = anomaly.score_many(rows)
         return [
-            self.decide(event, values, start, score)
-            for (event, start, values), score in zip(admitted, scores, strict=True)
+            self.decide(event, values, start, score, anomaly_score)
+            for (event, start, values), score, anomaly_score in zip(
+                admitted, scores, anomalies, strict=True
+            )
         ]
 
     def _dead(self, raw: str, field_name: str, reason: str, source: str) -> None:
