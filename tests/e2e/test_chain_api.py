@@ -179,7 +179,14 @@ def test_lines_and_fund_flow(client: TestClient) -> None:
     report = client.get(f"/v1/chain/lines/{FARM_LINE}/stage-report").json()
     assert report["staged"]["drawn"] == "130000.00"
     flow = client.get(f"/v1/loans/{line['loan']}/fund-flow").json()
-    assert len(flow["edges"]) == 4 and flow["checkpoint"]["quorum_cosigned"] is True
+    assert [(e["from"], e["to"], e["amount"]) for e in flow["edges"]] == [
+        ("platform", "escrow", "50000.00"),
+        ("escrow", "supplier:seed-co-01", "50000.00"),
+        ("platform", "escrow", "80000.00"),
+        ("escrow", "supplier:fertiliser-co-02", "80000.00"),
+        ("buyer:mill-07", "repayment", "500.00"),
+    ]
+    assert flow["checkpoint"]["quorum_cosigned"] is True
     root = base64.b64decode(flow["checkpoint"]["root"])
     for edge in flow["edges"]:
         verify_inclusion(
@@ -192,3 +199,19 @@ def test_lines_and_fund_flow(client: TestClient) -> None:
     assert {n["id"] for n in flow["nodes"]} >= {"platform", "escrow", "supplier:seed-co-01"}
     assert client.get("/v1/loans/no-such-loan/fund-flow").status_code == 404
     assert client.get("/v1/chain/lines/NOPE").status_code == 404
+
+
+def test_repayment_is_posted_and_logged_once(client: TestClient) -> None:
+    loan = client.get(f"/v1/chain/lines/{FARM_LINE}").json()["loan"]
+    path = f"/v1/loans/{loan}/fund-flow/repayments"
+    body = {"payer": "buyer:mill-07", "amount": "300.00", "on": "2026-07-05"}
+    first = client.post(path, json=body, headers={"Idempotency-Key": "mill-0705"})
+    assert first.status_code == 200 and first.json()["replayed"] is False
+    again = client.post(path, json=body, headers={"Idempotency-Key": "mill-0705"})
+    assert again.json()["replayed"] is True
+    edges = client.get(f"/v1/loans/{loan}/fund-flow").json()["edges"]
+    assert [e["amount"] for e in edges if e["to"] == "repayment"] == ["500.00", "300.00"]
+    bad = client.post(
+        path, json={**body, "payer": "Zhang San"}, headers={"Idempotency-Key": "mill-x"}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "payer"

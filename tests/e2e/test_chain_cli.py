@@ -118,7 +118,7 @@ def test_farm_on_a_database(farm_db: str, tmp_path: Path) -> None:
     assert verified.exit_code == 0 and json.loads(verified.stdout)["valid"] is True
 
     audit = runner.invoke(app, ["audit", "--database-url", farm_db])
-    assert audit.exit_code == 0 and audit.output.startswith("OK: 15 entries")
+    assert audit.exit_code == 0 and audit.output.startswith("OK: 16 entries")
 
     missing = runner.invoke(
         app, ["export-bundle", "--entry", "99", "--out", str(out), "--database-url", farm_db]

@@ -22,15 +22,18 @@ import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
 
 from xindai.api.deps import PlatformDep
 from xindai.app import servicing
 from xindai.app.chain import ChainService, WitnessRefusal
-from xindai.app.fund_flow import fund_flow
+from xindai.app.fund_flow import fund_flow, record_repayment
 from xindai.app.supply_chain import line_status, stage_report
+from xindai.kernel.dates import parse_date
+from xindai.money.money import parse_yuan
 
 router = APIRouter(tags=["chain"])
 
@@ -221,3 +224,30 @@ def get_fund_flow(loan_id: str, request: Request, platform: PlatformDep) -> dict
     chain = chain_of(platform, request)
     loan = servicing.show_loan(platform.uow, loan_id)["id"]  # id, UUID or number; 404 if unknown
     return _locked(lambda: fund_flow(chain, loan))
+
+
+class RepaymentIn(BaseModel):
+    payer: str = Field(examples=["buyer:mill-07"], description="Fund-flow node that paid.")
+    amount: str = Field(examples=["500.00"], description="Yuan, at most two decimals.")
+    on: str = Field(examples=["2026-06-05"], description="Value date, YYYY-MM-DD.")
+
+
+@router.post(
+    "/v1/loans/{loan_id}/fund-flow/repayments",
+    summary="Repay through servicing and log the movement payer → repayment on the chain",
+)
+def post_repayment(
+    loan_id: str,
+    body: RepaymentIn,
+    request: Request,
+    platform: PlatformDep,
+    key: Annotated[str, Header(alias="Idempotency-Key")],
+) -> dict[str, Any]:
+    chain = chain_of(platform, request)
+    amount = parse_yuan(body.amount, "amount")
+    on = parse_date(body.on, "on")
+    return _locked(
+        lambda: record_repayment(
+            platform.uow, platform.products, chain, loan_id, body.payer, amount, on, key
+        )
+    )

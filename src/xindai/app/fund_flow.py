@@ -28,7 +28,9 @@ import re
 from datetime import date
 from typing import Any
 
+from xindai.app import servicing
 from xindai.app.chain import ChainService
+from xindai.app.ports import UnitOfWorkFactory
 from xindai.chain.merkle import leaf_hash, verify_inclusion
 from xindai.kernel import InvariantViolation, ValidationError
 from xindai.money.money import format_yuan, parse_yuan
@@ -84,6 +86,31 @@ def record_movement(
     }
     keys = chain.keys
     return chain.sign_and_submit(MOVE_KIND, keys.lender_member, body, keys.lender_key)
+
+
+def record_repayment(
+    uow: UnitOfWorkFactory,
+    products: servicing.Products,
+    chain: ChainService,
+    loan_ref: str,
+    payer: str,
+    amount: int,
+    on: date,
+    key: str,
+) -> dict[str, Any]:
+    """A repayment through the servicing core, then its movement ``payer → repayment`` on the log.
+
+    Idempotent like every money command: a repeated ``key`` posts nothing and logs nothing new
+    (the movement is logged only when servicing applied the payment now).
+    """
+    validate_node(payer, "payer")
+    result = servicing.repay(uow, products, loan_ref, amount, on, key)
+    loan = servicing.show_loan(uow, loan_ref)["id"]
+    if not result["replayed"]:
+        result["entry"] = record_movement(
+            chain, loan, payer, "repayment", amount, on, f"repayment {key}"
+        )
+    return result
 
 
 def fund_flow(chain: ChainService, loan: str) -> dict[str, Any]:

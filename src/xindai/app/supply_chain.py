@@ -39,7 +39,7 @@ from typing import Any
 
 from xindai.app import servicing
 from xindai.app.chain import ChainService
-from xindai.app.fund_flow import record_movement, validate_node
+from xindai.app.fund_flow import record_movement, record_repayment, validate_node
 from xindai.app.ports import UnitOfWorkFactory
 from xindai.chain.entries import Entry
 from xindai.chain.keys import SigningKey
@@ -422,6 +422,7 @@ FARM_MEMBERS = {
     "lender.xindai": Role.LENDER,
 }
 FARM_RELEASES = (("sowing", date(2026, 3, 5)), ("growing", date(2026, 5, 10)))
+FARM_REPAYMENT = date(2026, 6, 5)
 
 
 def attestation_body(line: str, stage: str, farmer_commitment: str) -> dict[str, Any]:
@@ -480,5 +481,9 @@ def run_farm_demo(
         )
         chain.cosign()
         releases.append(release_stage(uow, products, chain, FARM_LINE, stage, on))
+    # the mill pays part of the interest straight into the line's repayment account
+    record_repayment(
+        uow, products, chain, opened["loan"], "buyer:mill-07", 50_000, FARM_REPAYMENT, "farm-demo-1"
+    )
     chain.cosign()
     return {**opened, "releases": releases, "size": chain.size()}
