@@ -31,7 +31,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
 
 
 def test_every_text_in_both_languages() -> None:
-    for table in (i18n.TEXTS, i18n.STATUS, i18n.METHODS, i18n.BALANCES):
+    tables = (
+        i18n.TEXTS,
+        i18n.STATUS,
+        i18n.METHODS,
+        i18n.BALANCES,
+        i18n.OUTCOMES,
+        i18n.PIPELINE_STEPS,
+    )
+    for table in (*tables, i18n.PURPOSES, i18n.SEGMENTS, i18n.NODES):
         for key, texts in table.items():
             assert set(texts) == set(i18n.LANGS), key
 

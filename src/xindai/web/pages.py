@@ -1,74 +1,33 @@
-"""The borrower's pages: home (products), the loan calculator with APR disclosure, a loan's page.
+"""The borrower's pages: home (products), the loan calculator with APR disclosure, a loan's page;
+and ``mount``, which adds every page group (journey, fund flow, staff console) to the site.
 
-Pages are GET-only and hold no state of their own: the calculator is a form that submits to itself
-(bookmarkable, no CSRF surface) and calls the same quoting use case as ``POST /v1/quotes``, so the
-年化利率 a borrower reads here is the figure the API and the contract carry. Bad input re-renders the
-form with the field named; nothing is written.
+These pages are GET-only and hold no state of their own: the calculator is a form that submits to
+itself (bookmarkable, no CSRF surface) and calls the same quoting use case as ``POST /v1/quotes``, so
+the 年化利率 a borrower reads here is the figure the API and the contract carry. Bad input re-renders
+the form with the field named; nothing is written. The state-changing journey lives in
+``journey.py`` (CSRF-checked POST forms, demo identity from ``security.py``).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from typing import Annotated, Any
+from functools import cache
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xindai.app.quoting import build_quote, ensure_within_cap, parse_quote_request, quote_to_dict
 from xindai.app.servicing import show_loan
-from xindai.bootstrap import Platform
 from xindai.kernel.errors import NotFoundError, ValidationError
 from xindai.money.money import format_yuan
-from xindai.web import i18n
+from xindai.products.catalogue import Catalogue, load_catalogue
+from xindai.web import flow, i18n, journey, ops, security
+from xindai.web.render import Lang, percent, platform_of, render
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def percent(fraction: object) -> str:
-    """``"0.1268"`` → ``"12.68%"``, exactly (Decimal, half-up), for rates shown to borrowers."""
-    value = (Decimal(str(fraction)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{value}%"
-
-
-templates.env.filters["pct"] = percent
 router = APIRouter(prefix="/web", include_in_schema=False)
 
-Lang = Annotated[str | None, Query(description="en for English; zh-CN by default")]
-
 QUOTE_FIELDS = ("principal", "term", "method", "annual_rate", "monthly_fee_rate", "start_date")
-
-
-def _render(
-    request: Request, name: str, lang: str, status: int = 200, **context: Any
-) -> HTMLResponse:
-    def t(key: str) -> str:
-        return i18n.TEXTS[key][lang]
-
-    return templates.TemplateResponse(
-        request,
-        name,
-        {
-            "lang": lang,
-            "t": t,
-            # Switching language keeps the page and its query (a computed quote stays on screen).
-            "switch_url": str(
-                request.url.include_query_params(lang="zh-CN" if lang == "en" else "en")
-            ),
-            "status_label": lambda v: i18n.label(i18n.STATUS, v, lang),
-            "method_label": lambda v: i18n.label(i18n.METHODS, v, lang),
-            "balance_label": lambda v: i18n.label(i18n.BALANCES, v, lang),
-            **context,
-        },
-        status_code=status,
-    )
-
-
-def _platform(request: Request) -> Platform:
-    platform: Platform = request.app.state.platform
-    return platform
 
 
 @router.get("", response_class=HTMLResponse)
@@ -82,9 +41,19 @@ def home(request: Request, lang: Lang = None) -> HTMLResponse:
             "terms": ", ".join(str(t) for t in p.terms),
             "amounts": f"{format_yuan(p.min_principal)} – {format_yuan(p.max_principal)}",
         }
-        for p in sorted(_platform(request).products.values(), key=lambda p: p.code)
+        for p in sorted(platform_of(request).products.values(), key=lambda p: p.code)
     ]
-    return _render(request, "home.html", lng, products=products)
+    scenarios = [
+        {"code": p.code, "name": p.name_zh if lng == "zh-CN" else p.name_en, "sandbox": p.sandbox}
+        for p in _scenarios().all()
+    ]
+    return render(request, "home.html", lng, products=products, scenarios=scenarios)
+
+
+@cache
+def _scenarios() -> Catalogue:
+    """The shipped scenario catalogue, for the home page (loading it needs no credit model)."""
+    return load_catalogue()
 
 
 @router.get("/quote", response_class=HTMLResponse)
@@ -126,7 +95,7 @@ def quote(
         except ValidationError as exc:
             field = exc.field if exc.field in QUOTE_FIELDS else "annual_rate"
             error = {"field": field, "label": i18n.TEXTS[field][lng], "reason": exc.reason}
-    return _render(
+    return render(
         request,
         "quote.html",
         lng,
@@ -143,7 +112,7 @@ def find_loan(request: Request, ref: str | None = None, lang: Lang = None) -> An
     lng = i18n.pick_lang(lang)
     if ref:
         return RedirectResponse(f"/web/loans/{ref.strip()}?lang={lng}", status_code=303)
-    return _render(request, "find_loan.html", lng)
+    return render(request, "find_loan.html", lng)
 
 
 @router.get("/loans/{ref}", response_class=HTMLResponse)
@@ -153,15 +122,36 @@ def loan_page(request: Request, ref: str, lang: Lang = None) -> HTMLResponse:
         # Borrowers look a loan up by its number or UUID, never by the guessable internal id.
         if ref.isdigit():
             raise NotFoundError(ref)
-        view = show_loan(_platform(request).uow, ref)
+        view = show_loan(platform_of(request).uow, ref)
     except (NotFoundError, ValidationError):
-        return _render(request, "find_loan.html", lng, status=404, missing=ref)
-    return _render(request, "loan.html", lng, loan=view)
+        return render(request, "find_loan.html", lng, status=404, missing=ref)
+    return render(request, "loan.html", lng, loan=view)
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    lang = i18n.pick_lang(request.query_params.get("lang"))
+    return render(request, "error.html", lang, status=status, code=status, message=message)
 
 
 def mount(app: FastAPI) -> None:
     """Add the pages to ``app`` and make them the site's front door."""
+    app.state.web_secret = security.make_secret()
     app.include_router(router)
+    app.include_router(journey.router)
+    app.include_router(flow.router)
+    app.include_router(ops.router)
+
+    @app.exception_handler(journey.PageError)
+    async def _page_error(request: Request, exc: journey.PageError) -> Response:
+        return _error_page(request, exc.status, exc.message)
+
+    @app.exception_handler(security.Forbidden)
+    async def _forbidden(request: Request, exc: security.Forbidden) -> Response:
+        return _error_page(request, 403, str(exc))
+
+    @app.exception_handler(security.BadForm)
+    async def _bad_form(request: Request, exc: security.BadForm) -> Response:
+        return _error_page(request, 400, str(exc))
 
     @app.get("/", include_in_schema=False)
     def front_door() -> RedirectResponse:
