@@ -439,6 +439,7 @@ def _step(
 ) -> StepResult:
     """Run one pipeline step in its own transaction and audit it."""
     with o.uow() as uow:
+        uow.origination.defer_flush()  # durable with the decision that concludes the steps
         app = uow.origination.get_application(app_id, lock=True)
         p = _product(o, app["product_code"])
         result = run(uow, app, p)
@@ -672,6 +673,7 @@ def _fill_signals(o: Origination, app_id: str) -> None:
     if o.signals is None:
         return
     with o.uow() as uow:
+        uow.origination.defer_flush()
         app = uow.origination.get_application(app_id, lock=True)
         p = _product(o, app["product_code"])
         have = app["payload"]["signals"]

@@ -59,6 +59,17 @@ class OriginationRepository:
         self.conn = conn
         self._for_update = conn.dialect.name == "postgresql"
 
+    def defer_flush(self) -> None:
+        """Commit this transaction without waiting for the WAL flush (PostgreSQL
+        ``synchronous_commit = off`` for this transaction only; SQLite: nothing to do).
+
+        Used for the intermediate pipeline steps: the decision that concludes them commits
+        synchronously, and flushing its commit record flushes every earlier WAL record, so once a
+        decision is durable its steps are too; a crash before it loses only steps of an
+        undecided application, which is decided again from the start."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
     # -- applications ---------------------------------------------------------------------------
 
     def add_application(self, row: Mapping[str, Any]) -> None:
