@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
@@ -17,8 +18,9 @@ from xindai.kernel.errors import ValidationError
 from xindai.money.money import parse_yuan
 
 HERE = Path(__file__).resolve()
-# the repository's sibling `shared` folder (/work/shared locally, ../shared beside the CI clone)
-PUBLIC = HERE.parents[3].parent / "shared" / "vectors" / "apr" / "public.json"
+# the shared folder: XINDAI_SHARED_DIR (.ci/run finds it), else the repository's sibling `shared`
+SHARED = Path(os.environ.get("XINDAI_SHARED_DIR") or HERE.parents[3].parent / "shared")
+PUBLIC = SHARED / "vectors" / "apr" / "public.json"
 OWN = HERE.parents[2] / "vectors" / "apr" / "domain_rules.json"
 
 
