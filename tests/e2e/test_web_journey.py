@@ -207,6 +207,9 @@ def test_refusals_name_the_consent_and_the_lesson(site: Site) -> None:
     answers = _answers(platform)
     r = _post(client, f"/web/applications/{number}/lesson/finish", {"q0": answers["q0"]}, csrf)
     assert r.status_code == 422 and 'id="missing-answer" data-question="1"' in r.text
+    outside = {**answers, "q1": "9"}
+    r = _post(client, f"/web/applications/{number}/lesson/finish", outside, csrf)
+    assert r.status_code == 422 and 'id="missing-answer" data-question="1"' in r.text
     wrong = {k: str(1 - int(v)) for k, v in answers.items()}
     r = _post(client, f"/web/applications/{number}/lesson/finish", wrong, csrf)
     assert r.status_code == 422 and 'data-code="quiz-failed"' in r.text

@@ -335,13 +335,22 @@ def lesson_page(request: Request, ref: str, lang: Lang = None) -> Response:
     return _lesson_page(request, lng, ident, new, app)
 
 
-@router.post("/applications/{ref}/lesson/start")
-async def lesson_start(request: Request, ref: str) -> Response:
+async def _act(
+    request: Request, ref: str, action: Callable[[Origination, str, Form], object], then: str
+) -> Response:
+    """A borrower's one-button step: check the form, run ``action`` on the borrower's own
+    application, then show ``/web/applications/{number}{then}``."""
     ident, form = await checked_form(request)
     o = _origination(request)
     app = _own(o, ref, ident)
-    guarded(lambda: orig.start_lesson(o, app["id"]))
-    return _see(f"/web/applications/{app['number']}/lesson", _lang(form, None))
+    guarded(lambda: action(o, app["id"], form))
+    return _see(f"/web/applications/{app['number']}{then}", _lang(form, None))
+
+
+@router.post("/applications/{ref}/lesson/start")
+async def lesson_start(request: Request, ref: str) -> Response:
+    """(Re)start the lesson: the server notes the time; a restart resets it."""
+    return await _act(request, ref, lambda o, app_id, _: orig.start_lesson(o, app_id), "/lesson")
 
 
 @router.post("/applications/{ref}/lesson/finish", response_class=HTMLResponse)
@@ -362,9 +371,10 @@ async def lesson_finish(request: Request, ref: str) -> Response:
         answers.append(int(value))
     try:
         result = guarded(lambda: orig.finish_lesson(o, app["id"], answers))
-    except ValidationError:
+    except ValidationError as exc:  # a choice outside the question's: name the question
+        n = int(exc.field.split("[")[1].rstrip("]")) if "[" in exc.field else 0
         return _lesson_page(
-            request, lng, ident, False, app, status=422, missing_answer=0, answers=given
+            request, lng, ident, False, app, status=422, missing_answer=n, answers=given
         )
     if not result["passed"]:
         return _lesson_page(request, lng, ident, False, app, status=422, result=result)
@@ -374,11 +384,7 @@ async def lesson_finish(request: Request, ref: str) -> Response:
 @router.post("/applications/{ref}/decision")
 async def decision(request: Request, ref: str) -> Response:
     """Run the real pipeline (consent → education → anti-fraud → score → policy → decision)."""
-    ident, form = await checked_form(request)
-    o = _origination(request)
-    app = _own(o, ref, ident)
-    guarded(lambda: orig.decide(o, app["id"]))
-    return _see(f"/web/applications/{app['number']}", _lang(form, None))
+    return await _act(request, ref, lambda o, app_id, _: orig.decide(o, app_id), "")
 
 
 @router.get("/applications/{ref}", response_class=HTMLResponse)
@@ -420,12 +426,11 @@ def why_page(request: Request, ref: str, lang: Lang = None) -> Response:
 @router.post("/applications/{ref}/review")
 async def ask_review(request: Request, ref: str) -> Response:
     """The borrower refuses the automated decision: a person reviews it."""
-    ident, form = await checked_form(request)
-    o = _origination(request)
-    app = _own(o, ref, ident)
-    reason = first(form, "reason")[:500]
-    guarded(lambda: orig.request_review(o, app["id"], reason))
-    return _see(f"/web/applications/{app['number']}", _lang(form, None))
+
+    def review(o: Origination, app_id: str, form: Form) -> object:
+        return orig.request_review(o, app_id, first(form, "reason")[:500])
+
+    return await _act(request, ref, review, "")
 
 
 def _offer_page(
