@@ -206,10 +206,11 @@ def test_fund_flow_is_verified_in_the_browser(page: Page, site: Site) -> None:
     assert all(rows.nth(i).get_attribute("data-verified") == "ok" for i in range(rows.count()))
     assert p.get_attribute("#verify-summary", "data-done") == "ok"
     assert p.get_attribute("#checkpoint-verify", "data-verified") == "ok"  # Ed25519 by WebCrypto
+    assert p.get_attribute("#quorum-verify", "data-verified") == "ok"  # k of n witnesses
     assert p.locator("#flow-graph line").count() == rows.count()
 
 
-def test_a_tampered_proof_is_marked_failed(page: Page, site: Site) -> None:
+def test_a_tampered_proof_or_cosignature_is_marked_failed(page: Page, site: Site) -> None:
     p = page
     url = f"{site.root}/web/loans/{site.farm_loan}/fund-flow"
 
@@ -220,6 +221,12 @@ def test_a_tampered_proof_is_marked_failed(page: Page, site: Site) -> None:
         data = json.loads(raw)
         proof = data["edges"][1]["proof"]
         proof[0] = ("A" if proof[0][0] != "A" else "B") + proof[0][1:]  # one hash altered
+        # and every witness cosignature altered by one character of its signature
+        lines = data["checkpoint"]["note"].split("\n")
+        for n, line in enumerate(lines):
+            if line.startswith("— ") and "/witness " in line:
+                lines[n] = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]
+        data["checkpoint"]["note"] = "\n".join(lines)
         route.fulfill(body=f'{head}id="flow-data">{json.dumps(data)}</script>{tail}',
                       content_type="text/html; charset=utf-8")  # fmt: skip
 
@@ -231,5 +238,7 @@ def test_a_tampered_proof_is_marked_failed(page: Page, site: Site) -> None:
         assert "✗" in p.inner_text("#verify-1")
         assert p.get_attribute("#edge-0", "data-verified") == "ok"
         assert p.get_attribute("#verify-summary", "data-done") == "failed"
+        assert p.get_attribute("#checkpoint-verify", "data-verified") == "ok"  # untouched
+        assert p.get_attribute("#quorum-verify", "data-verified") == "failed"
     finally:
         p.unroute(url)

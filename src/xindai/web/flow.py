@@ -119,11 +119,15 @@ def fund_flow_page(request: Request, ref: str, lang: Lang = None) -> Response:
             for e in flow["edges"]
         ]
         operator_vkey = chain.keys.operator.verifier.to_vkey()
+        policy = chain.keys.policy
+        witness_vkeys = [w.to_vkey() for w in policy.witnesses]
     names = [n["id"] for n in flow["nodes"]]
     data = {
         "loan": loan["id"],
         "checkpoint": flow["checkpoint"],
         "operator_vkey": operator_vkey,
+        "witnesses": witness_vkeys,
+        "threshold": policy.threshold,
         "edges": [
             {
                 "n": n,
@@ -151,4 +155,5 @@ def fund_flow_page(request: Request, ref: str, lang: Lang = None) -> Response:
         # "</" cannot close the script element from inside the JSON
         data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
         operator_vkey=operator_vkey,
+        witness_vkeys=witness_vkeys,
     )

@@ -301,7 +301,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "checkpoint": {"zh-CN": "检查点", "en": "Checkpoint"},
     "tree_size": {"zh-CN": "日志条目数", "en": "Log size"},
-    "quorum_cosigned": {"zh-CN": "见证方多签", "en": "Witness quorum cosigned"},
+    "quorum_cosigned": {"zh-CN": "见证方联署", "en": "Witness cosignatures"},
+    "quorum_summary": {
+        "zh-CN": "{n} 个见证方中 {k} 个签名有效（需 {t} 个）",
+        "en": "{k} of {n} witnesses cosigned validly ({t} needed)",
+    },
+    "witness_keys": {"zh-CN": "见证方公钥", "en": "Witness keys"},
     "operator_signature": {"zh-CN": "运营方签名", "en": "Operator signature"},
     "sig_ok": {"zh-CN": "签名有效", "en": "valid"},
     "sig_unsupported": {

@@ -1,8 +1,9 @@
 // Verifies a loan's fund flow in the browser, trusting nothing but the operator's public key:
 // each edge's log entry is hashed here (RFC 9162 leaf: SHA-256(0x00 || entry)), must say what the
 // page shows (loan, from, to, amount, date) and link to the previous movement, and its inclusion
-// proof must lead to the root of the checkpoint, whose operator signature (C2SP signed note,
-// Ed25519) is checked with WebCrypto. Self-contained: no library, no network.
+// proof must lead to the root of the checkpoint, whose operator signature and witness
+// cosignatures (C2SP signed note and cosignature/v1, Ed25519) are checked with WebCrypto against
+// the keys printed on the page. Self-contained: no library, no network.
 (async function () {
   "use strict";
   const data = JSON.parse(document.getElementById("flow-data").textContent);
@@ -39,8 +40,9 @@
     if (sn !== 0) throw new Error("the proof is too short");
     if (!same(r, root)) throw new Error("the proof does not lead to the checkpoint root");
   }
-  // C2SP signed note: body up to the blank line; "— <name> base64(keyID(4) || signature)"
-  async function verifyCheckpoint(cp, vkey) {
+  // C2SP signed note: the body up to the blank line, then signature lines
+  // "— <name> base64(keyID(4) || signature)"; key ID = SHA-256(name || "\n" || type || key)[:4].
+  function noteParts(cp) {
     const text = cp.note;
     const cut = text.indexOf("\n\n");
     if (cut < 0) throw new Error("the checkpoint is not a signed note");
@@ -49,29 +51,49 @@
     if (lines[1] !== String(cp.size) || lines[2] !== cp.root) {
       throw new Error("the note's size or root is not the checkpoint's");
     }
-    const [name, idHex, keyB64] = vkey.split("+");
+    const sigs = [];
+    for (const line of text.slice(cut + 2).split("\n")) {
+      const m = line.match(/^\u2014 (\S+) (\S+)$/);
+      if (m) sigs.push({ name: m[1], bytes: b64(m[2]) });
+    }
+    return { body, sigs };
+  }
+  async function parseVkey(vkey) {
+    // name+hex key ID+base64 key: the base64 may itself contain "+"
+    const first = vkey.indexOf("+"), second = vkey.indexOf("+", first + 1);
+    const name = vkey.slice(0, first), idHex = vkey.slice(first + 1, second);
+    const keyB64 = vkey.slice(second + 1);
     const key = b64(keyB64);
-    if (key[0] !== 1 || key.length !== 33) throw new Error("not an Ed25519 note key");
-    const pub = key.slice(1);
-    const id = (await sha(enc.encode(name + "\n"), ONE, pub)).slice(0, 4);
-    if (hex(id) !== idHex) throw new Error("the key ID does not match the key");
-    if (!crypto.subtle || !("importKey" in crypto.subtle)) return "unsupported";
-    let k;
+    if (key.length !== 33) throw new Error("not an Ed25519 key");
+    const type = key[0], pub = key.slice(1);
+    const id = (await sha(enc.encode(name + "\n"), new Uint8Array([type]), pub)).slice(0, 4);
+    if (hex(id) !== idHex) throw new Error("the key ID of " + name + " does not match its key");
+    let k = null;
     try {
       k = await crypto.subtle.importKey("raw", pub, { name: "Ed25519" }, false, ["verify"]);
     } catch (e) {
-      return "unsupported";
+      k = null;  // this browser has no WebCrypto Ed25519
     }
-    for (const line of text.slice(cut + 2).split("\n")) {
-      const m = line.match(/^\u2014 (\S+) (\S+)$/);
-      if (!m || m[1] !== name) continue;
-      const sig = b64(m[2]);
-      if (!same(sig.slice(0, 4), id)) continue;
-      if (await crypto.subtle.verify({ name: "Ed25519" }, k, sig.slice(4), enc.encode(body))) {
-        return "ok";
+    return { name, type, id, k };
+  }
+  // true: a valid signature by this key; false: none; null: the browser cannot check Ed25519
+  async function signedBy(parts, key) {
+    if (key.k === null) return null;
+    for (const sig of parts.sigs) {
+      if (sig.name !== key.name || !same(sig.bytes.slice(0, 4), key.id)) continue;
+      let message = enc.encode(parts.body), signature = sig.bytes.slice(4);
+      if (key.type === 4) {  // cosignature/v1: 8-byte big-endian time || signature
+        if (signature.length !== 72) continue;
+        let t = 0n;
+        for (const v of signature.slice(0, 8)) t = t * 256n + BigInt(v);
+        message = enc.encode("cosignature/v1\ntime " + t.toString() + "\n" + parts.body);
+        signature = signature.slice(8);
+      } else if (key.type !== 1) {
+        continue;
       }
+      if (await crypto.subtle.verify({ name: "Ed25519" }, key.k, signature, message)) return true;
     }
-    throw new Error("no valid operator signature on the checkpoint");
+    return false;
   }
   function mark(el, ok, text) {
     el.textContent = (ok ? "\u2713 " : "\u2717 ") + text;
@@ -79,10 +101,26 @@
   }
   const root = b64(data.checkpoint.root);
   const sigCell = document.getElementById("checkpoint-verify");
+  const quorumCell = document.getElementById("quorum-verify");
   try {
-    const res = await verifyCheckpoint(data.checkpoint, data.operator_vkey);
-    if (res === "ok") { mark(sigCell, true, words.sigok); sigCell.dataset.verified = "ok"; }
-    else { sigCell.textContent = words.sigunsupported; sigCell.dataset.verified = "unsupported"; }
+    const parts = noteParts(data.checkpoint);
+    const operator = await parseVkey(data.operator_vkey);
+    const ok = await signedBy(parts, operator);
+    if (ok === null) {
+      sigCell.textContent = words.sigunsupported; sigCell.dataset.verified = "unsupported";
+      quorumCell.textContent = words.sigunsupported; quorumCell.dataset.verified = "unsupported";
+    } else {
+      if (!ok) throw new Error("no valid operator signature on the checkpoint");
+      mark(sigCell, true, words.sigok); sigCell.dataset.verified = "ok";
+      let count = 0;
+      for (const w of data.witnesses) {
+        if (await signedBy(parts, await parseVkey(w))) count += 1;
+      }
+      const text = words.quorum.replace("{k}", count).replace("{n}", data.witnesses.length)
+        .replace("{t}", data.threshold);
+      mark(quorumCell, count >= data.threshold, text);
+      quorumCell.dataset.verified = count >= data.threshold ? "ok" : "failed";
+    }
   } catch (e) {
     mark(sigCell, false, words.failed + ": " + e.message); sigCell.dataset.verified = "failed";
   }
