@@ -130,12 +130,30 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
 
 
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path) -> None:
-    for case, args in _bad_inputs(tmp_path).items():
-        res = runner.invoke(app, args)
-        assert res.exit_code == 2, (case, res.output)
-        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: "), (case, res.stderr)
-        assert not (tmp_path / "never").exists()
+    """Through the real entry point (``python -m xindai.cli.main model …``), all cases at once."""
+    cases = _bad_inputs(tmp_path)
+    cmd = [sys.executable, "-m", "xindai.cli.main", "model"]
+    procs = {
+        case: subprocess.Popen(
+            [*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for case, args in cases.items()
+    }
+    expected_field = {
+        "missing target": "target",
+        "three classes": "creditability",
+        "empty file": "data",
+        "all-missing column": "blank",
+        "prohibited feature": "religion",
+        "not a model": "model",
+    }
+    for case, proc in procs.items():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2, (case, err)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), (case, err)
+        assert expected_field[case] in lines[0], (case, lines[0])
+    assert not (tmp_path / "never").exists()
 
 
 def test_real_subprocess_trains_scores_and_refuses_bad_input(tmp_path: Path) -> None:

@@ -82,7 +82,12 @@ def train_cmd(
     target: str = typer.Option(None, "--target", help="Target column (default: from the spec)."),
     bad_value: str = typer.Option(None, "--bad-value", help="Target value meaning bad."),
     spec: str = typer.Option(None, "--spec", help="Dataset spec YAML, or a shipped spec name."),
-    kind: str = typer.Option("auto", "--kind", help="auto | gbm | scorecard"),
+    kind: str = typer.Option(
+        "auto",
+        "--kind",
+        help="auto (blend of scorecard, LightGBM profiles and piecewise-linear logistic "
+        "regression, weights chosen by out-of-fold AUC) | gbm | scorecard",
+    ),
     out: Path = typer.Option(..., "--out", help="Model directory to write."),
     folds: int = typer.Option(5, "--folds"),
     seed: int = typer.Option(42, "--seed"),
@@ -92,7 +97,9 @@ def train_cmd(
     monotone: bool = typer.Option(
         False, "--monotone", help="Apply the spec's monotone constraints."
     ),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="LightGBM threads."),
+    n_jobs: int = typer.Option(
+        1, "--n-jobs", help="Worker processes for the cross-validation fits (same result)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Train on the whole file (after internal cross-validation) and save the model."""
@@ -106,7 +113,7 @@ def train_cmd(
     mt = result.metrics
     if as_json:
         keys = ("auc", "ks", "gini", "brier", "log_loss", "candidate_auc", "blend_weights",
-                "gbm_profile", "protocol", "n_rows", "bad_rate", "approval", "train_seconds")  # fmt: skip
+                "candidate_weights", "gbm_profile", "protocol", "n_rows", "bad_rate", "approval", "train_seconds")  # fmt: skip
         typer.echo(_dump({"model": str(out), "kind": result.model.kind,
                           **{k: mt[k] for k in keys}, "calibration": mt["calibration"]["chosen"]}))  # fmt: skip
         return
@@ -117,7 +124,7 @@ def train_cmd(
         f"  candidates: "
         + ", ".join(f"{k} {v:.4f}" for k, v in mt["candidate_auc"].items())
         + "; blend weights "
-        + ", ".join(f"{k} {v:.1f}" for k, v in mt["blend_weights"].items())
+        + ", ".join(f"{k} {v:.1f}" for k, v in mt["candidate_weights"].items())
         + f"; calibration {mt['calibration']['chosen']}"
     )
     flagged = [

@@ -34,7 +34,8 @@ def _read_side_table(base: Path, tables: Mapping[str, str], key: str) -> pd.Data
 
 
 def zindi_superlender(perf: pd.DataFrame, base: Path, tables: Mapping[str, str]) -> pd.DataFrame:
-    """Loan table + demographics + previous-loan behaviour (count, on-time ratio, lateness, growth)."""
+    """Loan table + demographics + previous-loan behaviour (count, on-time ratio, lateness, growth,
+    borrowing rhythm, and this loan's amount, price and term against the customer's history)."""
     if "customerid" not in perf.columns:
         raise ValidationError("customerid", "the SuperLender loan table needs a customerid column")
     out = perf.copy()
@@ -125,6 +126,9 @@ def _previous_loan_features(
             "prev_recent_late_max": g["days_late"].apply(lambda s: s.tail(3).max()),
             "prev_recent_on_time": g["on_time"].apply(lambda s: s.tail(3).mean()),
             "days_since_last_close": (last["cur_approved"] - last["closed"]).dt.days.astype(float),
+            "prev_gap_days_mean": g["approved"].apply(lambda s: s.diff().dt.days.mean()),
+            "prev_days_late_std": g["days_late"].std(),
+            "prev_term_last": last["term"],
         }
     )
     loan = pd.to_numeric(perf["loanamount"], errors="coerce").to_numpy()
@@ -134,6 +138,16 @@ def _previous_loan_features(
     feats = feats.reindex(np.arange(len(perf)))
     feats.loc[feats["prev_count"].isna(), "prev_count"] = 0.0
     feats.index = perf.index
+    # the lender's own loan counter vs the history we can see, and this loan's terms vs the past
+    number = pd.to_numeric(perf.get("loannumber"), errors="coerce")
+    feats["loannumber_gap"] = number - 1 - feats["prev_count"]
+    last_amount = feats["prev_amount_last"]
+    feats["amount_vs_last"] = pd.Series(loan, index=perf.index) / last_amount.where(last_amount > 0)
+    due = pd.to_numeric(perf["totaldue"], errors="coerce") if "totaldue" in perf else np.nan
+    price = due / pd.Series(loan, index=perf.index).where(loan > 0)
+    feats["price_change"] = price / feats["prev_ratio_mean"].where(feats["prev_ratio_mean"] > 0)
+    term = pd.to_numeric(perf.get("termdays"), errors="coerce")
+    feats["term_change"] = term / feats["prev_term_mean"].where(feats["prev_term_mean"] > 0)
     return feats
 
 

@@ -1,10 +1,16 @@
 """LightGBM gradient boosting: tuned defaults, early stopping, refit, text-format persistence.
 
-Training: an inner stratified hold-out (15%) finds the number of trees by early stopping on AUC; the
-model is then refitted on all the rows it was given with that number of trees (× 1.15, for the larger
-sample). Two parameter profiles exist: ``regularised`` (shallow, strongly regularised — the default,
-best on noisy retail-credit data) and ``flexible`` (more leaves, smaller leaves — best when the data
-has sharp local structure, e.g. HMEQ); ``auto`` training tries both by cross-validation.
+Number of trees: on small tables (fewer than ``INNER_CV_MAX_ROWS`` rows) by early stopping on the
+mean AUC curve of an inner stratified 4-fold ``lgb.cv`` — a single small hold-out is so noisy that it
+stops a slow-learning model after a few dozen trees; on large tables by early stopping on one
+stratified 15% hold-out. The model is then refitted on all the rows it was given with that number of
+trees, scaled up for the larger sample (the refit matters: the hold-out probe alone, trained on 85%
+of the rows, scores 0.002–0.003 AUC lower on credit_risk_dataset).
+
+Profiles: ``regularised`` (15 leaves, strongly regularised — best on noisy retail-credit data),
+``flexible`` (31 smaller leaves — best when the data has sharp local structure, e.g. HMEQ) and
+``gentle`` (4-leaf trees, learning rate 0.01 — best on small, weak-signal tables such as Lending Club
+or a young digital lender's book); ``auto`` training tries them all by cross-validation.
 Invariant: the persisted model is LightGBM's own text format, never a pickle.
 """
 
@@ -43,10 +49,26 @@ PROFILES: dict[str, dict[str, Any]] = {
         "min_data_per_group": 20,
         "cat_smooth": 10.0,
     },
+    "gentle": {
+        "learning_rate": 0.01,
+        "num_leaves": 4,
+        "min_data_in_leaf": 80,
+        "feature_fraction": 0.5,
+        "bagging_fraction": 0.7,
+        "bagging_freq": 1,
+        "lambda_l2": 10.0,
+        "min_data_per_group": 50,
+        "cat_smooth": 20.0,
+    },
 }
 MAX_TREES = 4000
 EARLY_STOP = 200
 MIN_TREES = 20
+#: below this many rows the number of trees comes from an inner 4-fold CV, not one hold-out
+INNER_CV_MAX_ROWS = 20_000
+INNER_FOLDS = 4
+#: profiles meant for small tables only (slow to train and no better on large ones)
+SMALL_DATA_PROFILES = frozenset({"gentle"})
 
 
 def _params(profile: str, seed: int, n_jobs: int, monotone: Sequence[int] | None) -> dict[str, Any]:
@@ -73,6 +95,21 @@ def _dataset(x: FloatArray, y: IntArray, categorical: Sequence[int]) -> lgb.Data
     )  # fmt: skip
 
 
+def _tree_count(
+    params: dict[str, Any], x: FloatArray, y: IntArray, categorical: Sequence[int], seed: int
+) -> int:
+    """Trees for a refit on all of ``x``: the best iteration of the mean inner-CV AUC curve."""
+    train_set = _dataset(x, y, categorical)
+    res = lgb.cv(
+        params, train_set, num_boost_round=MAX_TREES, nfold=INNER_FOLDS, stratified=True,
+        seed=seed, callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+    )  # fmt: skip
+    curve = np.asarray(res["valid auc-mean"], dtype=np.float64)
+    best = int(np.argmax(curve)) + 1
+    # the refit sees INNER_FOLDS/(INNER_FOLDS-1) times the rows: a few more trees
+    return max(MIN_TREES, round(best * (1 + 0.5 / (INNER_FOLDS - 1))))
+
+
 def fit_gbm(
     x: FloatArray,
     y: IntArray,
@@ -89,7 +126,9 @@ def fit_gbm(
     with warnings.catch_warnings():
         # LightGBM warns when categorical_feature is passed both to Dataset and params; harmless
         warnings.filterwarnings("ignore", category=UserWarning, module="lightgbm")
-        if n_trees is None:
+        if n_trees is None and len(y) < INNER_CV_MAX_ROWS:
+            n_trees = _tree_count(params, x, y, categorical, seed)
+        elif n_trees is None:
             idx = np.arange(len(y))
             fit_idx, val_idx = train_test_split(idx, test_size=0.15, stratify=y, random_state=seed)
             train_set = _dataset(x[fit_idx], y[fit_idx], categorical)
@@ -106,6 +145,35 @@ def fit_gbm(
             n_trees = max(MIN_TREES, round(probe.best_iteration * 1.15))
         booster = lgb.train(params, _dataset(x, y, categorical), num_boost_round=n_trees)
     return booster
+
+
+def merge(members: Sequence[tuple[lgb.Booster, float]]) -> lgb.Booster:
+    """One LightGBM model whose raw score is exactly ``Σ wᵢ · rawᵢ(x)``: every tree's leaf and
+    internal values are multiplied by its model's weight and the trees are concatenated (with the
+    ``tree_sizes`` header recomputed). The blend of several GBM profiles thus stays one booster in
+    LightGBM's own text format, scored by LightGBM's ``predict`` and by ``trees.Ensemble`` alike."""
+    if len(members) == 1 and members[0][1] == 1.0:
+        return members[0][0]
+    texts = [to_text(b) for b, _ in members]
+    head, _, _ = texts[0].partition("\nTree=")
+    _, _, tail = texts[0].partition("\nend of trees")
+    trees: list[str] = []
+    for text, (_, weight) in zip(texts, members, strict=True):
+        body = text.partition("\nend of trees")[0]
+        for block in body.split("\nTree=")[1:]:
+            lines = block.split("\n")[1:]  # drop the tree's old index
+            for i, line in enumerate(lines):
+                key, eq, values = line.partition("=")
+                if eq and key in ("leaf_value", "internal_value"):
+                    lines[i] = key + "=" + " ".join(repr(float(v) * weight) for v in values.split())
+            trees.append(f"Tree={len(trees)}\n" + "\n".join(lines))
+    sizes = " ".join(str(len(t.encode()) + 1) for t in trees)
+    header = "\n".join(
+        f"tree_sizes={sizes}" if line.startswith("tree_sizes=") else line
+        for line in head.split("\n")
+    )
+    text = header + "\n" + "\n".join(trees) + "\nend of trees" + tail
+    return lgb.Booster(model_str=text)
 
 
 def raw_logit(booster: lgb.Booster, x: FloatArray) -> FloatArray:

@@ -2,11 +2,13 @@
 
 Protocol (the one behind the reference AUC table): stratified 5-fold CV with seed 42, or an
 out-of-time split (latest 20% of rows by the date column) when a date column is given. Candidates are
-the WOE scorecard and LightGBM (both parameter profiles); ``auto`` picks the best out-of-fold AUC among
-them, and blends the scorecard, the best GBM and a penalised logistic regression (weights on a 0.1
-simplex grid, chosen by out-of-fold AUC of the blended log-odds). The calibrator is chosen and fitted on out-of-fold log-odds; reported Brier/log loss use
-cross-fitted calibrated values, so no reported figure is computed in-sample. Finally each kept
-component is refitted on all rows.
+the WOE scorecard, LightGBM (the ``regularised`` and ``flexible`` profiles, plus ``gentle`` on tables
+under 20,000 rows) and, for ``auto``, a penalised piecewise-linear logistic regression. ``gbm`` and
+``scorecard`` keep the best candidate of their kind; ``auto`` blends all candidates with weights on
+a 0.1 grid of the simplex chosen by the out-of-fold AUC of the blended log-odds (GBM profiles that
+share the weight are merged into one LightGBM model). The calibrator is chosen and fitted on
+out-of-fold log-odds; reported Brier/log loss use cross-fitted calibrated values, so no reported
+figure is computed in-sample. Finally each kept component is refitted on all rows.
 
 Invariant: everything reported in ``metrics`` comes from rows the model being evaluated did not
 train on (the blend weights and the GBM profile are hyper-parameters chosen on the same
@@ -16,6 +18,7 @@ out-of-fold predictions — a small, documented optimism).
 from __future__ import annotations
 
 import importlib.metadata as md
+import itertools
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -53,7 +56,7 @@ from xindai.scoring.scorecard import fit_scorecard
 from xindai.scoring.spec import DatasetSpec, FeatureKind
 
 KINDS = ("auto", "gbm", "scorecard")
-BLEND_GRID = tuple(i / 10 for i in range(11))
+BLEND_STEPS = 10  # blend weights on a 0.1 grid
 Progress = Callable[[str], None]
 
 
@@ -62,11 +65,11 @@ class TrainConfig:
     kind: str = "auto"
     folds: int = 5
     seed: int = 42
-    n_jobs: int = 1
+    n_jobs: int = 1  # worker processes for the cross-validation fits (LightGBM: one thread each)
     date_column: str | None = None
     oot_fraction: float = 0.2
     monotone: bool = False
-    gbm_profiles: tuple[str, ...] = ("regularised", "flexible")
+    gbm_profiles: tuple[str, ...] = ("regularised", "flexible", "gentle")
     scale: Scale = field(default_factory=Scale)
     segment_columns: tuple[str, ...] | None = None
 
@@ -75,6 +78,8 @@ class TrainConfig:
             raise ValidationError("kind", f"must be one of {', '.join(KINDS)}")
         if self.folds < 2:
             raise ValidationError("folds", "need at least 2")
+        if self.n_jobs < 1:
+            raise ValidationError("n_jobs", "must be at least 1")
         if not 0.05 <= self.oot_fraction <= 0.5:
             raise ValidationError("oot_fraction", "must be between 0.05 and 0.5")
         unknown = [p for p in self.gbm_profiles if p not in gbm_mod.PROFILES]
@@ -163,12 +168,14 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
     return [(tr.astype(np.int64), te.astype(np.int64)) for tr, te in skf.split(np.zeros(len(y)), y)]
 
 
-def _candidates(cfg: TrainConfig) -> list[str]:
+def _candidates(cfg: TrainConfig, n_rows: int) -> list[str]:
     out: list[str] = []
     if cfg.kind in ("auto", "scorecard"):
         out.append("scorecard")
     if cfg.kind in ("auto", "gbm"):
-        out.extend(f"gbm:{p}" for p in cfg.gbm_profiles)
+        profiles = [p for p in cfg.gbm_profiles
+                    if n_rows < gbm_mod.INNER_CV_MAX_ROWS or p not in gbm_mod.SMALL_DATA_PROFILES]  # fmt: skip
+        out.extend(f"gbm:{p}" for p in profiles or cfg.gbm_profiles)
     if cfg.kind == "auto":
         out.append("linear")
     return out
@@ -203,7 +210,7 @@ def _fit_predict(
     profile = name.split(":", 1)[1]
     booster = gbm_mod.fit_gbm(
         x_tr, y_tr, schema.categorical_indices, profile=profile, seed=cfg.seed,
-        n_jobs=cfg.n_jobs, monotone=_monotone(spec, schema, cfg),
+        monotone=_monotone(spec, schema, cfg),
     )  # fmt: skip
     return [gbm_mod.raw_logit(booster, x) for x in x_eval]
 
@@ -222,6 +229,15 @@ class CrossValidation:
         return np.sort(np.concatenate([te for _, te in self.splits]))
 
 
+def _timed_fit(
+    c: str, tr: IntArray, te: IntArray, x: FloatArray, y: IntArray, schema: Schema,
+    spec: DatasetSpec, cfg: TrainConfig,
+) -> tuple[FloatArray, FloatArray, float]:  # fmt: skip
+    t0 = time.perf_counter()
+    on_train, on_test = _fit_predict(c, x[tr], y[tr], [x[tr], x[te]], schema, spec, cfg)
+    return on_train, on_test, time.perf_counter() - t0
+
+
 def cross_validate(
     data: TrainingData,
     schema: Schema,
@@ -230,72 +246,89 @@ def cross_validate(
     candidates: Sequence[str],
     progress: Progress | None = None,
 ) -> CrossValidation:
+    """Fit every candidate on every fold. With ``cfg.n_jobs`` > 1 the (fold, candidate) fits run in
+    that many worker processes; the results are the same (every fit is seeded and single-threaded)
+    up to floating-point rounding in the linear algebra."""
     splits = splits_for(data, cfg)
     n = x.shape[0]
     oof = {c: np.full(n, np.nan) for c in candidates}
     train_logits: dict[str, list[FloatArray]] = {c: [] for c in candidates}
     seconds = dict.fromkeys(candidates, 0.0)
-    for i, (tr, te) in enumerate(splits, start=1):
-        for c in candidates:
+    tasks = [(i, c, tr, te) for i, (tr, te) in enumerate(splits, start=1) for c in candidates]
+    if cfg.n_jobs > 1:
+        from joblib import Parallel, delayed  # only needed for parallel training
+
+        if progress:
+            progress(f"{len(tasks)} fits ({len(splits)} folds) on {cfg.n_jobs} worker processes")
+        results = Parallel(n_jobs=cfg.n_jobs)(
+            delayed(_timed_fit)(c, tr, te, x, data.y, schema, data.spec, cfg)
+            for _, c, tr, te in tasks
+        )
+    else:
+        results = []
+        for i, c, tr, te in tasks:
             if progress:
                 progress(f"fold {i}/{len(splits)}: {c}")
-            t0 = time.perf_counter()
-            on_train, on_test = _fit_predict(
-                c, x[tr], data.y[tr], [x[tr], x[te]], schema, data.spec, cfg
-            )
-            seconds[c] += time.perf_counter() - t0
-            oof[c][te] = on_test
-            train_logits[c].append(on_train)
+            results.append(_timed_fit(c, tr, te, x, data.y, schema, data.spec, cfg))
+    for (_, c, _, te), (on_train, on_test, secs) in zip(tasks, results, strict=True):
+        seconds[c] += secs
+        oof[c][te] = on_test
+        train_logits[c].append(on_train)
     return CrossValidation(splits, oof, train_logits, seconds)
 
 
 @dataclass(frozen=True)
 class Choice:
-    weights: dict[str, float]  # component ("scorecard" | "gbm" | "linear") → weight
-    gbm_profile: str | None
+    weights: dict[str, float]  # candidate ("scorecard" | "gbm:<profile>" | "linear") → weight
     candidate_auc: dict[str, float]
     blend_auc: float
 
+    @property
+    def gbm_weights(self) -> dict[str, float]:
+        """Profile → weight of the GBM members (their sum is the model's ``gbm`` weight)."""
+        return {k.split(":", 1)[1]: w for k, w in self.weights.items() if k.startswith("gbm:")}
 
-def _simplex(step: int = 10) -> list[tuple[float, float, float]]:
-    return [(a / step, b / step, (step - a - b) / step)
-            for a in range(step + 1) for b in range(step + 1 - a)]  # fmt: skip
+    @property
+    def component_weights(self) -> dict[str, float]:
+        """The model's weights: scorecard, GBM (all profiles merged into one booster), linear."""
+        out: dict[str, float] = {}
+        for key, w in self.weights.items():
+            comp = key.split(":", 1)[0]
+            out[comp] = out.get(comp, 0.0) + w
+        return out
+
+
+def _simplex(k: int, step: int) -> list[tuple[float, ...]]:
+    """All weight vectors of length ``k`` on a grid of ``1/step`` that sum to 1."""
+    return [(*(c / step for c in cs), (step - sum(cs)) / step)
+            for cs in itertools.product(range(step + 1), repeat=k - 1) if sum(cs) <= step]  # fmt: skip
 
 
 def choose(cv: CrossValidation, y: IntArray, cfg: TrainConfig) -> Choice:
-    """Best candidate by out-of-fold AUC; for ``auto``, the best blend of the three components."""
+    """Best candidate by out-of-fold AUC; for ``auto``, the best blend of all candidates (weights on
+    a 0.1 grid of the simplex, blended on the log-odds scale) — several GBM profiles may share the
+    GBM weight: they are merged into one LightGBM model (``gbm.merge``)."""
     idx = cv.covered
     aucs = {c: m.auc(y[idx], v[idx]) for c, v in cv.oof.items()}
-    gbms = [c for c in aucs if c.startswith("gbm:")]
-    best_gbm = max(gbms, key=lambda c: aucs[c]) if gbms else None
-    if cfg.kind == "scorecard":
-        return Choice({"scorecard": 1.0}, None, aucs, aucs["scorecard"])
-    assert best_gbm is not None
-    profile = best_gbm.split(":", 1)[1]
-    if cfg.kind == "gbm":
-        return Choice({"gbm": 1.0}, profile, aucs, aucs[best_gbm])
-    parts = {"scorecard": cv.oof["scorecard"][idx], "gbm": cv.oof[best_gbm][idx],
-             "linear": cv.oof["linear"][idx]}  # fmt: skip
-    best: tuple[float, tuple[float, float, float]] = (-1.0, (0.0, 1.0, 0.0))
-    for ws in _simplex():
-        blend = ws[0] * parts["scorecard"] + ws[1] * parts["gbm"] + ws[2] * parts["linear"]
-        a = m.auc(y[idx], blend)
-        if a > best[0] + 1e-12:
-            best = (a, ws)
-    weights = {k: w for k, w in zip(("scorecard", "gbm", "linear"), best[1], strict=True) if w > 0}
-    return Choice(weights, profile if "gbm" in weights else None, aucs, best[0])
-
-
-def _key(component: str, choice: Choice) -> str:
-    return f"gbm:{choice.gbm_profile}" if component == "gbm" else component
+    if cfg.kind != "auto":
+        best = max(aucs, key=lambda c: aucs[c])
+        return Choice({best: 1.0}, aucs, aucs[best])
+    keys = list(cv.oof)
+    parts = np.vstack([cv.oof[k][idx] for k in keys])
+    best_auc, best_w = -1.0, (0.0,) * len(keys)
+    for ws in _simplex(len(keys), BLEND_STEPS):
+        a = m.auc(y[idx], np.asarray(ws) @ parts)
+        if a > best_auc + 1e-12:
+            best_auc, best_w = a, ws
+    weights = {k: w for k, w in zip(keys, best_w, strict=True) if w > 0}
+    return Choice(weights, aucs, best_auc)
 
 
 def blended(cv: CrossValidation, choice: Choice) -> tuple[FloatArray, list[FloatArray]]:
     """The chosen model's out-of-fold log-odds and its in-fold (training-row) log-odds per fold."""
     oof = np.zeros_like(next(iter(cv.oof.values())))
     train = [np.zeros_like(t) for t in next(iter(cv.train_logits.values()))]
-    for component, w in choice.weights.items():
-        key = _key(component, choice)
+    for key, w in choice.weights.items():
         oof += w * cv.oof[key]
         train = [a + w * b for a, b in zip(train, cv.train_logits[key], strict=True)]
     return oof, train
@@ -368,8 +401,9 @@ def evaluate(
         "brier": cal["brier"],
         "log_loss": cal["log_loss"],
         "candidate_auc": choice.candidate_auc,
-        "blend_weights": choice.weights,
-        "gbm_profile": choice.gbm_profile,
+        "blend_weights": choice.component_weights,
+        "candidate_weights": choice.weights,
+        "gbm_profile": "+".join(choice.gbm_weights) or None,
         "calibration": {"chosen": calibrator.kind, "cv_log_loss": losses},
         "deciles": m.deciles(y, logit),
         "approval": m.approval_table(y, logit),
@@ -435,22 +469,27 @@ def fit_final(
     scorecard = None
     booster = None
     linear = None
-    if "scorecard" in choice.weights:
+    weights = choice.component_weights
+    if "scorecard" in weights:
         scorecard = fit_scorecard(
             x, data.y, schema, monotone={f.name: f.monotone for f in data.spec.features},
             scale=cfg.scale,
         )  # fmt: skip
-    if "gbm" in choice.weights and choice.gbm_profile is not None:
-        booster = gbm_mod.fit_gbm(
-            x, data.y, schema.categorical_indices, profile=choice.gbm_profile, seed=cfg.seed,
-            n_jobs=cfg.n_jobs, monotone=_monotone(data.spec, schema, cfg),
-        )  # fmt: skip
-    if "linear" in choice.weights:
+    if "gbm" in weights:
+        members = [
+            (gbm_mod.fit_gbm(
+                x, data.y, schema.categorical_indices, profile=profile, seed=cfg.seed,
+                monotone=_monotone(data.spec, schema, cfg),
+            ), w / weights["gbm"])
+            for profile, w in choice.gbm_weights.items()
+        ]  # fmt: skip
+        booster = gbm_mod.merge(members)
+    if "linear" in weights:
         linear = fit_linear(x, data.y, schema)
     calibrator, _ = choose_calibrator(oof_logit[covered], data.y[covered], seed=cfg.seed)
     return CreditModel(
         schema=schema, spec=data.spec, scorecard=scorecard, booster=booster,
-        weights=choice.weights, calibrator=calibrator, scale=cfg.scale, linear=linear,
+        weights=weights, calibrator=calibrator, scale=cfg.scale, linear=linear,
     )  # fmt: skip
 
 
@@ -467,7 +506,7 @@ def train(
     started = time.perf_counter()
     schema = learn_schema(data.frame, data.spec)
     x = encode(data.frame, schema)
-    cv = cross_validate(data, schema, x, cfg, _candidates(cfg), progress)
+    cv = cross_validate(data, schema, x, cfg, _candidates(cfg, x.shape[0]), progress)
     choice = choose(cv, data.y, cfg)
     metrics = evaluate(data, x, cv, choice, cfg)
     if progress:
@@ -510,7 +549,7 @@ def oof_for_groups(
     sub = data.restrict(groups)
     schema = learn_schema(sub.frame, sub.spec)
     x = encode(sub.frame, schema)
-    cv = cross_validate(sub, schema, x, cfg, _candidates(cfg), progress)
+    cv = cross_validate(sub, schema, x, cfg, _candidates(cfg, x.shape[0]), progress)
     choice = choose(cv, sub.y, cfg)
     oof, _ = blended(cv, choice)
     return oof, cv.covered, choice.candidate_auc

@@ -28,7 +28,8 @@ from xindai.scoring import (
 )
 from xindai.scoring.calibration import Calibrator, fit_isotonic, fit_platt
 from xindai.scoring.frame import encode
-from xindai.scoring.gbm import fit_gbm, raw_logit
+from xindai.scoring.gbm import fit_gbm, merge, raw_logit
+from xindai.scoring.linear import fit_linear
 from xindai.scoring.trees import Ensemble
 
 from .conftest import german_path
@@ -37,8 +38,11 @@ from .conftest import german_path
 def test_training_reports_out_of_fold_metrics(german_result: TrainResult) -> None:
     mt = german_result.metrics
     assert 0.74 < mt["auc"] < 0.85
-    assert set(mt["candidate_auc"]) == {"scorecard", "gbm:regularised", "gbm:flexible", "linear"}
+    assert set(mt["candidate_auc"]) == {
+        "scorecard", "gbm:regularised", "gbm:flexible", "gbm:gentle", "linear"
+    }  # fmt: skip
     assert abs(sum(mt["blend_weights"].values()) - 1) < 1e-9
+    assert abs(sum(mt["candidate_weights"].values()) - 1) < 1e-9
     assert mt["auc"] >= max(mt["candidate_auc"].values()) - 1e-12  # blend never worse than parts
     assert mt["calibration"]["chosen"] in {"platt", "isotonic"}
     assert [r["approval_rate"] for r in mt["approval"]] == [0.5, 0.6, 0.7, 0.8, 0.9]
@@ -206,3 +210,43 @@ def test_compare_groups_reports_paired_bootstrap_intervals() -> None:
     assert lo <= d["bad_rate_diff_pp"] <= hi or abs(d["bad_rate_diff_pp"] - lo) < 2
     assert result.sets[1]["auc"] > result.sets[0]["auc"]  # checking account adds real signal
     assert result.to_dict()["published_claim_pp"] == -1.8
+
+
+def _german_matrix(result: TrainResult) -> tuple[np.ndarray, np.ndarray]:
+    data = load_training_data(german_path(), spec=load_spec("german_credit"))
+    return encode(data.frame, result.model.schema), data.y
+
+
+def test_merged_boosters_score_the_weighted_sum_exactly(german_result: TrainResult) -> None:
+    """Several GBM profiles in one blend become one LightGBM text model (leaf values scaled)."""
+    schema = german_result.model.schema
+    x, y = _german_matrix(german_result)
+    cats = schema.categorical_indices
+    a = fit_gbm(x, y, cats, profile="regularised", n_trees=25)
+    b = fit_gbm(x, y, cats, profile="flexible", n_trees=40)
+    merged = merge([(a, 0.25), (b, 0.75)])
+    assert merged.num_trees() == 65
+    want = 0.25 * raw_logit(a, x) + 0.75 * raw_logit(b, x)
+    np.testing.assert_allclose(raw_logit(merged, x), want, rtol=0, atol=1e-12)
+    # it survives the text round trip, and the tree walker agrees (path attributions add up)
+    reloaded = lgb.Booster(model_str=merged.model_to_string())
+    np.testing.assert_allclose(raw_logit(reloaded, x), want, rtol=0, atol=1e-12)
+    ens = Ensemble(merged.model_to_string(), len(schema.names))
+    raw, contrib = ens.explain(x)
+    np.testing.assert_allclose(raw, want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(ens.bias + contrib.sum(axis=1), raw, rtol=0, atol=1e-10)
+    assert merge([(a, 1.0)]) is a
+
+
+def test_piecewise_linear_terms_scalar_equals_vector(german_result: TrainResult) -> None:
+    schema = german_result.model.schema
+    x, y = _german_matrix(german_result)
+    lin = fit_linear(x, y, schema)
+    assert any(t.knots for t in lin.terms)  # numeric features get hinge knots
+    logit = lin.logit(x)
+    for i in range(0, x.shape[0], 97):
+        total = lin.intercept + sum(t.value(x[i, t.index]) for t in lin.terms)
+        assert total == pytest.approx(logit[i], abs=1e-9)
+    blank = np.full((1, x.shape[1]), np.nan)  # missing everywhere: imputed terms + indicators
+    total = lin.intercept + sum(t.value(np.nan) for t in lin.terms)
+    assert lin.logit(blank)[0] == pytest.approx(total, abs=1e-9)
