@@ -46,7 +46,7 @@ from xindai.app.servicing import (
     disburse,
     ensure_offer_within_cap,
     offer_quote,
-    open_loan,
+    open_loan_in,
     validate_against_product,
 )
 from xindai.compliance.caps import disclosed
@@ -1160,7 +1160,8 @@ def accept_offer(
 
 
 def _contract(o: Origination, app_id: str) -> dict[str, Any]:
-    """Open the loan with the frozen terms (retried safely: a signed application without a loan)."""
+    """Open the loan with the frozen terms, in one transaction with the application's link to it
+    (retried safely: a signed application without a loan)."""
     with o.uow() as uow:
         app = uow.origination.get_application(app_id)
         offer = uow.origination.offer_for(app_id)
@@ -1180,9 +1181,12 @@ def _contract(o: Origination, app_id: str) -> dict[str, Any]:
     contract_quote = offer_quote(cmd, o.products[cmd.product_code])
     if str(disclosed(contract_quote.apr.apr_simple)) != t["apr_simple"]:
         raise ConflictError("the contract's APR differs from the offer's: offer withdrawn")
-    view = open_loan(o.uow, o.products, cmd)
     now = o.clock.now()
     with o.uow() as uow:
+        # the loan and the application's link to it commit together: a retry never opens twice
+        if uow.origination.get_application(app_id, lock=True)["loan_id"] is not None:
+            return application_view_in(uow, app_id)
+        view = open_loan_in(uow, o.products, cmd)
         uow.origination.update_application(
             app_id, status="contracted", loan_id=view["internal_id"], updated_at=now
         )

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from xindai.accounting.journal import JournalEntry
-from xindai.app.ports import UnitOfWorkFactory
+from xindai.app.ports import UnitOfWork, UnitOfWorkFactory
 from xindai.app.quoting import Quote, QuoteRequest, build_quote, ensure_within_cap
 from xindai.compliance.caps import CostCaps
 from xindai.kernel.errors import ConflictError, DuplicateKeyError, ValidationError
@@ -99,6 +99,13 @@ def ensure_offer_within_cap(cmd: OpenLoan, product: LoanProduct) -> None:
 
 def open_loan(uow_factory: UnitOfWorkFactory, products: Products, cmd: OpenLoan) -> dict[str, Any]:
     """Create a contracted (not yet disbursed) loan; return its view."""
+    with uow_factory() as uow:
+        return open_loan_in(uow, products, cmd)
+
+
+def open_loan_in(uow: UnitOfWork, products: Products, cmd: OpenLoan) -> dict[str, Any]:
+    """``open_loan`` inside the caller's unit of work, so that a caller's own record of the
+    contract (origination's acceptance) commits together with the loan or not at all."""
     product = _product(products, cmd.product_code)
     validate_against_product(cmd, product)
     ensure_offer_within_cap(cmd, product)
@@ -115,10 +122,9 @@ def open_loan(uow_factory: UnitOfWorkFactory, products: Products, cmd: OpenLoan)
         line_amount=cmd.principal,
         first_due_date=cmd.first_due_date,
     )
-    with uow_factory() as uow:
-        loan_id = uow.loans.add(loan, uuid=uuid, borrower_ref=cmd.borrower_ref)
-        loan.id = loan_id
-        return loan_view(loan, uuid)
+    loan_id = uow.loans.add(loan, uuid=uuid, borrower_ref=cmd.borrower_ref)
+    loan.id = loan_id
+    return loan_view(loan, uuid)
 
 
 def _run_money_command(
