@@ -102,6 +102,7 @@ def test_product_page_shows_what_the_borrower_needs(site: Site) -> None:
     page = client.get(f"/web/products/{PRODUCT}")
     assert page.status_code == 200 and '<html lang="zh-CN">' in page.text
     assert "xindai_demo" in page.cookies and "演示身份" in page.text
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     p = platform.origination().catalogue.get(PRODUCT)
     for s in p.data_sources:
         assert s.label_zh in page.text
@@ -114,6 +115,17 @@ def test_product_page_shows_what_the_borrower_needs(site: Site) -> None:
     assert client.get("/web/products/no-such-product").status_code == 404
     home = client.get("/web").text
     assert f'href="/web/products/{PRODUCT}?lang=zh-CN"' in home
+
+
+def test_every_product_page_and_application_form_works(site: Site) -> None:
+    client, platform, _ = site
+    for p in platform.origination().catalogue.all():
+        for lang, name in (("zh-CN", p.name_zh), ("en", p.name_en)):
+            page = client.get(f"/web/products/{p.code}?lang={lang}")
+            assert page.status_code == 200 and name in page.text, (p.code, lang)
+        form = {"amount": "3000", "term": str(p.terms[0]), "method": p.methods[0], "age": "40"}
+        r = _post(client, f"/web/products/{p.code}/apply", form, _csrf(page.text))
+        assert r.status_code == 303 and r.headers["location"].endswith("/consent?lang=zh-CN")
 
 
 def test_every_post_needs_the_csrf_token(site: Site) -> None:

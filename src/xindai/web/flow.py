@@ -37,7 +37,7 @@ router = APIRouter(prefix="/web", include_in_schema=False)
 # service and lock; both catch up with the database before every read).
 _lock = threading.Lock()
 
-NODE_W, NODE_H, COL_W, ROW_H, PAD = 170, 54, 250, 96, 20
+NODE_W, NODE_H, COL_W, ROW_H, PAD = 170, 54, 330, 96, 20
 
 
 def _chain(request: Request) -> ChainService:
@@ -85,7 +85,7 @@ def layout(nodes: list[str], edges: list[dict[str, Any]]) -> dict[str, Any]:
                 "x2": bx,
                 "y2": by,
                 "lx": (ax + bx) / 2,
-                "ly": (ay + by) / 2 - 6 + 28 * k,
+                "ly": (ay + by) / 2 - 6 + 38 * k,
             }
         )
     width = PAD * 2 + max((x for x, _ in pos.values()), default=0) + NODE_W
@@ -152,8 +152,8 @@ def fund_flow_page(request: Request, ref: str, lang: Lang = None) -> Response:
         node_label=lambda node: node_label(node, lng),
         node_w=NODE_W,
         node_h=NODE_H,
-        # "</" cannot close the script element from inside the JSON
-        data_json=json.dumps(data, ensure_ascii=False).replace("</", "<\\/"),
+        # no "<" at all inside the script element (nothing in the data can close or comment it)
+        data_json=json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"),
         operator_vkey=operator_vkey,
         witness_vkeys=witness_vkeys,
     )

@@ -198,6 +198,8 @@ async def apply(request: Request, code: str) -> Response:
     lng = _lang(form, None)
     o = _origination(request)
     p = _product(o, code)
+    if p.code not in APPLICANT_TEMPLATES:  # the demo has no synthetic signals for it yet
+        raise PageError(409, f"{p.code} cannot be applied for on the demo site yet")
     given = {k: first(form, k) for k in (*APPLY_FIELDS, "human_review")}
     overrides: dict[str, object] = {k: v for k, v in given.items() if k != "human_review"}
     for optional in ("region", "monthly_income", "monthly_debt"):

@@ -30,6 +30,16 @@ def percent(fraction: object) -> str:
 
 templates.env.filters["pct"] = percent
 
+#: every page: never framed (the sign button cannot be clickjacked), never cached (offers and
+#: consents are personal), no MIME sniffing, no full URLs leaked to other sites
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
 
 def render(
     request: Request, name: str, lang: str, status: int = 200, **context: Any
@@ -44,7 +54,7 @@ def render(
         value = item.get(zh if lang == "zh-CN" else en) or item.get(zh) or ""
         return str(value)
 
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         name,
         {
@@ -66,6 +76,8 @@ def render(
         },
         status_code=status,
     )
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def platform_of(request: Request) -> Platform:
