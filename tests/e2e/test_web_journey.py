@@ -344,3 +344,30 @@ def test_fund_flow_page_embeds_verifiable_proofs(site: Site) -> None:
     assert data["operator_vkey"] in page.text and "crypto.subtle" in page.text
     assert client.get("/web/loans/1/fund-flow").status_code == 404
     assert client.get("/web/loans/XD000000000000/fund-flow").status_code == 404
+
+
+def test_a_high_risk_profile_is_declined_with_reasons_in_both_languages(site: Site) -> None:
+    site_client, platform, _ = site
+    client = TestClient(site_client.app)
+    me = client.get("/web/me").text
+    r = _post(client, "/web/me", {"profile": "bad", "action": "profile"}, _csrf(me))
+    assert r.status_code == 303
+    assert "合成档案：风险较高" in client.get("/web/me").text
+    number, csrf = _apply(client)
+    _consent_all(client, number, csrf, platform)
+    _pass_lesson(site, client, number, csrf)
+    _post(client, f"/web/applications/{number}/decision", {}, csrf)
+    view = client.get(f"/v1/applications/{number}").json()
+    assert view["status"] == "declined", view["decision"]
+    zh = client.get(f"/web/applications/{number}").text
+    en = client.get(f"/web/applications/{number}?lang=en").text
+    for reason in view["decision"]["reasons"]:
+        assert reason["zh"] in zh and reason["en"] in en
+    assert 'id="ask-review"' in zh and 'id="to-offer"' not in zh
+    why = client.get(f"/web/applications/{number}/why?lang=en").text
+    assert 'id="score-factors"' in why and "Main factors" in why
+    # a new identity starts clean: none of the old one's applications or consents
+    r = _post(client, "/web/me", {"action": "new", "profile": "good"}, csrf)
+    assert r.status_code == 303
+    assert client.get(f"/web/applications/{number}").status_code == 404
+    assert 'id="no-consents"' in client.get("/web/me").text

@@ -178,16 +178,18 @@ def product_page(request: Request, code: str, lang: Lang = None) -> Response:
     )
 
 
-_POOL: dict[int, dict[str, list[dict[str, object]]]] = {}
+#: the feature pools per credit model (computing one scores the whole public dataset once)
+_POOL: dict[int, tuple[object, dict[str, list[dict[str, object]]]]] = {}
 
 
 def _features(o: Origination, ident: DemoIdentity) -> dict[str, object]:
     """The demo identity's synthetic bureau features: a row of the public German-credit data from
     the champion model's pool for the identity's profile (chosen by a hash of its reference)."""
     scorer = o.scorers[o.config.default_model]
-    pool = _POOL.get(id(scorer))
-    if pool is None:
-        pool = _POOL[id(scorer)] = feature_pool(scorer)
+    cached = _POOL.get(id(scorer))
+    if cached is None or cached[0] is not scorer:  # an id can be reused by another model
+        cached = _POOL[id(scorer)] = (scorer, feature_pool(scorer))
+    pool = cached[1]
     rows = pool[ident.profile] or pool["good"]
     return dict(rows[int(ident.subject.encode().hex(), 16) % len(rows)])
 
