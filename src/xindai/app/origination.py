@@ -648,7 +648,9 @@ def _policy_step(o: Origination, grade_box: dict[str, Any]) -> Callable[..., Ste
         terms, limit_reasons = _offer_terms(o, app, p, grade, o.clock.today())
         if terms is None:
             return StepResult(DECLINE, {}, tuple(limit_reasons))
-        existing = uow.origination.household_exposure(app["household"], exclude=app["id"])
+        existing = uow.origination.household_exposure(
+            app["household"], consumer_loan_products(o), exclude=app["id"]
+        )
         lp = o.products[p.loan_product]
         segment = "business" if lp.multi_tranche or pl["segment"] != "consumer" else "consumer"
         reasons += check_household_cap(segment, existing, terms.amount, o.config.policy)
@@ -712,6 +714,18 @@ def _jsonable(value: object) -> object:
     if isinstance(value, Fraction):
         return str(Decimal(value.numerator) / Decimal(value.denominator))
     return str(value)
+
+
+def consumer_loan_products(o: Origination) -> list[str]:
+    """Loan products behind the scenario products offered to consumers: what the household cap
+    for online consumer credit counts (business and farm lines are outside it)."""
+    return sorted(
+        {
+            p.loan_product
+            for p in o.catalogue.all()
+            if "consumer" in p.eligibility.segments and not o.products[p.loan_product].multi_tranche
+        }
+    )
 
 
 def _worst(reasons: Sequence[PolicyReason]) -> str:

@@ -112,28 +112,35 @@ class OriginationRepository:
         stmt = select(orig_applications.c.status, func.count()).group_by(orig_applications.c.status)
         return {str(s): int(n) for s, n in self.conn.execute(stmt)}
 
-    def household_exposure(self, household: str, *, exclude: str | None = None) -> int:
-        """Open credit of a household in fen: outstanding principal plus undrawn line, over the
-        loans its applications contracted (contracted or active)."""
-        stmt = (
-            select(
-                func.coalesce(
-                    func.sum(
-                        loans.c.principal_outstanding + loans.c.line_amount - loans.c.disbursed
-                    ),
-                    0,
-                )
+    def household_exposure(
+        self, household: str, product_codes: Sequence[str], *, exclude: str | None = None
+    ) -> int:
+        """Open credit of a household in fen — outstanding principal plus undrawn line of every
+        contracted or active loan of ``product_codes`` whose borrower is a member of the household
+        (a subject who applied under it), however the loan was opened. ``exclude`` leaves out the
+        loan of one application (the one being decided)."""
+        members = (
+            select(orig_applications.c.subject)
+            .where(orig_applications.c.household == household)
+            .distinct()
+        )
+        stmt = select(
+            func.coalesce(
+                func.sum(loans.c.principal_outstanding + loans.c.line_amount - loans.c.disbursed),
+                0,
             )
-            .select_from(orig_applications.join(loans, loans.c.id == orig_applications.c.loan_id))
-            .where(
-                and_(
-                    orig_applications.c.household == household,
-                    loans.c.status.in_(OPEN_LOAN_STATUSES),
-                )
+        ).where(
+            and_(
+                loans.c.borrower_ref.in_(members),
+                loans.c.status.in_(OPEN_LOAN_STATUSES),
+                loans.c.product_code.in_(list(product_codes)),
             )
         )
         if exclude is not None:
-            stmt = stmt.where(orig_applications.c.id != exclude)
+            own = select(orig_applications.c.loan_id).where(
+                and_(orig_applications.c.id == exclude, orig_applications.c.loan_id.is_not(None))
+            )
+            stmt = stmt.where(loans.c.id.not_in(own))
         return int(self.conn.execute(stmt).scalar_one())
 
     # -- consents -------------------------------------------------------------------------------

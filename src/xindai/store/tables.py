@@ -301,6 +301,9 @@ orig_limits = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# the household cap sums a household's open loans by borrower reference (migration 0007)
+Index("ix_loans_borrower_ref", loans.c.borrower_ref)
+
 notifications = Table(
     "notifications",
     metadata,
