@@ -16,8 +16,9 @@ with status 422 and changes nothing; a refused, declined or referred application
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -35,9 +36,9 @@ from xindai.web import i18n
 from xindai.web.render import Lang, percent, platform_of, render
 from xindai.web.security import (
     PROFILES,
+    Checked,
     DemoIdentity,
     Form,
-    checked_form,
     csrf_token,
     current_identity,
     first,
@@ -70,8 +71,9 @@ def guarded(call: Callable[[], T]) -> T:
         raise PageError(409, str(exc)) from None
 
 
-def _lang(form: Form | None, lang: str | None) -> str:
-    return i18n.pick_lang(first(form, "lang") if form is not None else lang)
+def _lang(form: Form) -> str:
+    """The language a form was filled in (its hidden ``lang`` field)."""
+    return i18n.pick_lang(first(form, "lang"))
 
 
 def _see(path: str, lang: str) -> RedirectResponse:
@@ -118,17 +120,15 @@ def _apr_range(request: Request, p: ScenarioProduct) -> tuple[str, str]:
     return percent(min(aprs)), percent(max(aprs))
 
 
-def _today(request: Request) -> Any:
+def _today(request: Request) -> date:
     return _origination(request).clock.today()
 
 
 def _product_context(request: Request, p: ScenarioProduct) -> dict[str, Any]:
-    lp = platform_of(request).products[p.loan_product]
     low, high = _apr_range(request, p)
     e = p.eligibility
     return {
         "p": p,
-        "lp": lp,
         "apr_low": low,
         "apr_high": high,
         "min_income": format_yuan(e.min_monthly_income_fen)
@@ -137,11 +137,11 @@ def _product_context(request: Request, p: ScenarioProduct) -> dict[str, Any]:
         "limit_min": format_yuan(p.limit.min_fen),
         "limit_max": format_yuan(p.limit.max_fen),
         "lesson_minutes": max(1, round(p.education.min_watch_seconds / 60)),
-        "channel": o_channel(request),
+        "channel": _channel(request),
     }
 
 
-def o_channel(request: Request) -> dict[str, str]:
+def _channel(request: Request) -> dict[str, str]:
     """The licensed credit-reporting channel the platform fetches third-party data through."""
     c = _origination(request).config.channels[DEMO_CHANNEL]
     return {"name": c.name, "zh": c.label_zh, "en": c.label_en}
@@ -191,13 +191,14 @@ def _features(o: Origination, ident: DemoIdentity) -> dict[str, object]:
         cached = _POOL[id(scorer)] = (scorer, feature_pool(scorer))
     pool = cached[1]
     rows = pool[ident.profile] or pool["good"]
-    return dict(rows[int(ident.subject.encode().hex(), 16) % len(rows)])
+    digest = hashlib.sha256(ident.subject.encode("utf-8")).digest()
+    return dict(rows[int.from_bytes(digest[:8], "big") % len(rows)])
 
 
 @router.post("/products/{code}/apply", response_class=HTMLResponse)
-async def apply(request: Request, code: str) -> Response:
-    ident, form = await checked_form(request)
-    lng = _lang(form, None)
+def apply(request: Request, code: str, checked: Checked) -> Response:
+    ident, form = checked
+    lng = _lang(form)
     o = _origination(request)
     p = _product(o, code)
     if p.code not in APPLICANT_TEMPLATES:  # the demo has no synthetic signals for it yet
@@ -247,7 +248,7 @@ def _consent_context(o: Origination, request: Request, app: dict[str, Any]) -> d
         "p": p,
         "ordinary": [s for s in p.data_sources if s.category != "sensitive"],
         "sensitive": [s for s in p.data_sources if s.category == "sensitive"],
-        "channel": o_channel(request),
+        "channel": _channel(request),
     }
 
 
@@ -263,11 +264,11 @@ def consent_page(request: Request, ref: str, lang: Lang = None) -> Response:
 
 
 @router.post("/applications/{ref}/consent", response_class=HTMLResponse)
-async def give_consents(request: Request, ref: str) -> Response:
+def give_consents(request: Request, ref: str, checked: Checked) -> Response:
     """Record one consent per ticked source; a sensitive source counts only from its own,
     separate box. Any source left unticked: the page names it (422) and nothing is recorded."""
-    ident, form = await checked_form(request)
-    lng = _lang(form, None)
+    ident, form = checked
+    lng = _lang(form)
     o = _origination(request)
     app = _own(o, ref, ident)
     ctx = _consent_context(o, request, app)
@@ -339,29 +340,33 @@ def lesson_page(request: Request, ref: str, lang: Lang = None) -> Response:
     return _lesson_page(request, lng, ident, new, app)
 
 
-async def _act(
-    request: Request, ref: str, action: Callable[[Origination, str, Form], object], then: str
+def _act(
+    request: Request,
+    ref: str,
+    checked: tuple[DemoIdentity, Form],
+    action: Callable[[Origination, str, Form], object],
+    then: str,
 ) -> Response:
     """A borrower's one-button step: check the form, run ``action`` on the borrower's own
     application, then show ``/web/applications/{number}{then}``."""
-    ident, form = await checked_form(request)
+    ident, form = checked
     o = _origination(request)
     app = _own(o, ref, ident)
     guarded(lambda: action(o, app["id"], form))
-    return _see(f"/web/applications/{app['number']}{then}", _lang(form, None))
+    return _see(f"/web/applications/{app['number']}{then}", _lang(form))
 
 
 @router.post("/applications/{ref}/lesson/start")
-async def lesson_start(request: Request, ref: str) -> Response:
+def lesson_start(request: Request, ref: str, checked: Checked) -> Response:
     """(Re)start the lesson: the server notes the time; a restart resets it."""
-    return await _act(request, ref, lambda o, app_id, _: orig.start_lesson(o, app_id), "/lesson")
+    return _act(request, ref, checked, lambda o, app_id, _: orig.start_lesson(o, app_id), "/lesson")
 
 
 @router.post("/applications/{ref}/lesson/finish", response_class=HTMLResponse)
-async def lesson_finish(request: Request, ref: str) -> Response:
+def lesson_finish(request: Request, ref: str, checked: Checked) -> Response:
     """Grade the quiz; the server's clock decides whether the lesson was watched long enough."""
-    ident, form = await checked_form(request)
-    lng = _lang(form, None)
+    ident, form = checked
+    lng = _lang(form)
     o = _origination(request)
     app = _own(o, ref, ident)
     lesson = o.catalogue.get(app["product_code"]).education
@@ -386,9 +391,9 @@ async def lesson_finish(request: Request, ref: str) -> Response:
 
 
 @router.post("/applications/{ref}/decision")
-async def decision(request: Request, ref: str) -> Response:
+def decision(request: Request, ref: str, checked: Checked) -> Response:
     """Run the real pipeline (consent → education → anti-fraud → score → policy → decision)."""
-    return await _act(request, ref, lambda o, app_id, _: orig.decide(o, app_id), "")
+    return _act(request, ref, checked, lambda o, app_id, _: orig.decide(o, app_id), "")
 
 
 @router.get("/applications/{ref}", response_class=HTMLResponse)
@@ -428,13 +433,13 @@ def why_page(request: Request, ref: str, lang: Lang = None) -> Response:
 
 
 @router.post("/applications/{ref}/review")
-async def ask_review(request: Request, ref: str) -> Response:
+def ask_review(request: Request, ref: str, checked: Checked) -> Response:
     """The borrower refuses the automated decision: a person reviews it."""
 
     def review(o: Origination, app_id: str, form: Form) -> object:
         return orig.request_review(o, app_id, first(form, "reason")[:500])
 
-    return await _act(request, ref, review, "")
+    return _act(request, ref, checked, review, "")
 
 
 def _offer_page(
@@ -471,10 +476,10 @@ def offer_page(request: Request, ref: str, lang: Lang = None) -> Response:
 
 
 @router.post("/applications/{ref}/sign", response_class=HTMLResponse)
-async def sign(request: Request, ref: str) -> Response:
+def sign(request: Request, ref: str, checked: Checked) -> Response:
     """Sign the offer's terms hash (explicit confirmation required), then pay out."""
-    ident, form = await checked_form(request)
-    lng = _lang(form, None)
+    ident, form = checked
+    lng = _lang(form)
     o = _origination(request)
     app = _own(o, ref, ident)
     if first(form, "confirm") != "yes":
@@ -514,10 +519,10 @@ def me_page(request: Request, lang: Lang = None) -> Response:
 
 
 @router.post("/me")
-async def change_identity(request: Request) -> Response:
+def change_identity(request: Request, checked: Checked) -> Response:
     """Choose the demo identity's synthetic profile, or start over with a new identity."""
-    ident, form = await checked_form(request)
-    lng = _lang(form, None)
+    ident, form = checked
+    lng = _lang(form)
     profile = first(form, "profile")
     if first(form, "action") == "new":
         ident = DemoIdentity.new(profile if profile in PROFILES else "good")
@@ -529,8 +534,8 @@ async def change_identity(request: Request) -> Response:
 
 
 @router.post("/me/consents/{consent_id}/withdraw")
-async def withdraw(request: Request, consent_id: str) -> Response:
+def withdraw(request: Request, consent_id: str, checked: Checked) -> Response:
     """Withdrawing is one click, as easy as consenting (PIPL Art. 15); effective immediately."""
-    ident, form = await checked_form(request)
+    ident, form = checked
     guarded(lambda: orig.withdraw_consent(_origination(request), ident.subject, consent_id))
-    return _see("/web/me", _lang(form, None))
+    return _see("/web/me", _lang(form))

@@ -19,7 +19,7 @@ from xindai.kernel.errors import ValidationError
 from xindai.web import i18n
 from xindai.web.journey import guarded
 from xindai.web.render import Lang, platform_of, render
-from xindai.web.security import checked_form, csrf_token, current_identity, first, remember
+from xindai.web.security import Checked, csrf_token, current_identity, first, remember
 
 router = APIRouter(prefix="/web/ops", include_in_schema=False)
 FIELDS = ("analyst", "resolution", "note")
@@ -47,8 +47,8 @@ def queue(request: Request, lang: Lang = None) -> Response:
 
 
 @router.post("/reviews/{review_id}", response_class=HTMLResponse)
-async def resolve(request: Request, review_id: str) -> Response:
-    _, form = await checked_form(request)
+def resolve(request: Request, review_id: str, checked: Checked) -> Response:
+    _, form = checked
     lng = i18n.pick_lang(first(form, "lang"))
     given = {k: first(form, k) for k in FIELDS}
     try:

@@ -26,9 +26,10 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 COOKIE = "xindai_demo"
 PROFILES = ("good", "grey", "bad")
@@ -150,3 +151,8 @@ def first(form: Form, key: str) -> str:
     """A single field's value, stripped ("" when absent)."""
     values = form.get(key) or [""]
     return values[0].strip()
+
+
+#: a route parameter: the checked form (an async dependency reads the body, so the route itself
+#: can be a plain function that FastAPI runs in its thread pool, off the event loop)
+Checked = Annotated[tuple[DemoIdentity, Form], Depends(checked_form)]
