@@ -173,6 +173,7 @@ def test_bad_application_names_the_field(
     assert r.status_code == 422
     assert f'data-field="{field}"' in r.text and label in r.text
     assert f'value="{next(iter(change.values()))}"' in r.text or field == "term"
+    assert r.text.count('aria-invalid="true"') == 1 and f'name="{field}"' in r.text
 
 
 def test_refusals_name_the_consent_and_the_lesson(site: Site) -> None:
@@ -363,6 +364,7 @@ def test_a_high_risk_profile_is_declined_with_reasons_in_both_languages(site: Si
     en = client.get(f"/web/applications/{number}?lang=en").text
     for reason in view["decision"]["reasons"]:
         assert reason["zh"] in zh and reason["en"] in en
+    assert "：" not in en.split("<main")[1] and "：" in zh  # punctuation follows the language
     assert 'id="ask-review"' in zh and 'id="to-offer"' not in zh
     why = client.get(f"/web/applications/{number}/why?lang=en").text
     assert 'id="score-factors"' in why and "Main factors" in why

@@ -75,6 +75,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh-CN": "演示环境：所有借款人数据均为合成数据。",
         "en": "Demo environment: all borrower data is synthetic.",
     },
+    # punctuation differs by script: full-width in Chinese
+    "colon": {"zh-CN": "：", "en": ": "},
+    "open_paren": {"zh-CN": "（", "en": " ("},
+    "close_paren": {"zh-CN": "）", "en": ")"},
     # -- the application journey (journey.py) --
     "skip": {"zh-CN": "跳到正文", "en": "Skip to content"},
     "nav_me": {"zh-CN": "我的数据", "en": "My data"},
@@ -253,7 +257,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "score_factors": {"zh-CN": "主要影响因素", "en": "Main factors"},
     "steps_taken": {"zh-CN": "审批步骤", "en": "Steps taken"},
     "step": {"zh-CN": "步骤", "en": "Step"},
-    "time": {"zh-CN": "时间（UTC）", "en": "Time (UTC)"},
+    "time": {"zh-CN": "时间", "en": "Time"},
     "back_to_application": {"zh-CN": "返回申请", "en": "Back to the application"},
     "offer_title": {"zh-CN": "借款要约", "en": "Your offer"},
     "offer_amount": {"zh-CN": "借款金额（元）", "en": "Amount (CNY)"},

@@ -30,6 +30,15 @@ def percent(fraction: object) -> str:
 
 templates.env.filters["pct"] = percent
 
+
+def when(iso: object) -> str:
+    """``"2026-11-27T02:05:00+00:00"`` → ``"2026-11-27 02:05 UTC"`` (server times are UTC)."""
+    text = str(iso)
+    return f"{text[:10]} {text[11:16]} UTC" if len(text) >= 16 and text[10] == "T" else text
+
+
+templates.env.filters["when"] = when
+
 #: every page: never framed (the sign button cannot be clickjacked), never cached (offers and
 #: consents are personal), no MIME sniffing, no full URLs leaked to other sites
 SECURITY_HEADERS = {
