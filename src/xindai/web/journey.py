@@ -233,6 +233,16 @@ def apply(request: Request, code: str, checked: Checked) -> Response:
 # -- the application's pages -----------------------------------------------------------------------
 
 
+def _posted(
+    request: Request, ref: str, checked: tuple[DemoIdentity, Form]
+) -> tuple[DemoIdentity, Form, str, Origination, dict[str, Any]]:
+    """A checked form posted about the borrower's own application: identity, form, language,
+    the origination services and the application."""
+    ident, form = checked
+    o = _origination(request)
+    return ident, form, _lang(form), o, _own(o, ref, ident)
+
+
 def _own(o: Origination, ref: str, ident: DemoIdentity) -> dict[str, Any]:
     """The application, only for the identity that made it (anyone else: 404, nothing leaked)."""
     view = guarded(lambda: orig.application_view(o, ref))
@@ -267,10 +277,7 @@ def consent_page(request: Request, ref: str, lang: Lang = None) -> Response:
 def give_consents(request: Request, ref: str, checked: Checked) -> Response:
     """Record one consent per ticked source; a sensitive source counts only from its own,
     separate box. Any source left unticked: the page names it (422) and nothing is recorded."""
-    ident, form = checked
-    lng = _lang(form)
-    o = _origination(request)
-    app = _own(o, ref, ident)
+    ident, form, lng, o, app = _posted(request, ref, checked)
     ctx = _consent_context(o, request, app)
     bundled = set(form.get("consent", []))
     separate = set(form.get("sensitive", []))
@@ -349,11 +356,9 @@ def _act(
 ) -> Response:
     """A borrower's one-button step: check the form, run ``action`` on the borrower's own
     application, then show ``/web/applications/{number}{then}``."""
-    ident, form = checked
-    o = _origination(request)
-    app = _own(o, ref, ident)
+    _, form, lng, o, app = _posted(request, ref, checked)
     guarded(lambda: action(o, app["id"], form))
-    return _see(f"/web/applications/{app['number']}{then}", _lang(form))
+    return _see(f"/web/applications/{app['number']}{then}", lng)
 
 
 @router.post("/applications/{ref}/lesson/start")
@@ -365,10 +370,7 @@ def lesson_start(request: Request, ref: str, checked: Checked) -> Response:
 @router.post("/applications/{ref}/lesson/finish", response_class=HTMLResponse)
 def lesson_finish(request: Request, ref: str, checked: Checked) -> Response:
     """Grade the quiz; the server's clock decides whether the lesson was watched long enough."""
-    ident, form = checked
-    lng = _lang(form)
-    o = _origination(request)
-    app = _own(o, ref, ident)
+    ident, form, lng, o, app = _posted(request, ref, checked)
     lesson = o.catalogue.get(app["product_code"]).education
     given = {n: first(form, f"q{n}") for n in range(len(lesson.quiz))}
     answers: list[int] = []
@@ -478,10 +480,7 @@ def offer_page(request: Request, ref: str, lang: Lang = None) -> Response:
 @router.post("/applications/{ref}/sign", response_class=HTMLResponse)
 def sign(request: Request, ref: str, checked: Checked) -> Response:
     """Sign the offer's terms hash (explicit confirmation required), then pay out."""
-    ident, form = checked
-    lng = _lang(form)
-    o = _origination(request)
-    app = _own(o, ref, ident)
+    ident, form, lng, o, app = _posted(request, ref, checked)
     if first(form, "confirm") != "yes":
         error = {"field": "confirm", "label": i18n.TEXTS["f_confirm"][lng], "reason": ""}
         return _offer_page(request, lng, ident, False, app, status=422, error=error)
