@@ -278,6 +278,8 @@ def test_whole_journey_to_the_loan_with_the_api_figures(site: Site) -> None:
     assert r.status_code == 409 and 'data-status="409"' in r.text
     # the consents are listed and withdrawable in one click
     me = client.get("/web/me").text
+    for s in platform.origination().catalogue.get(PRODUCT).data_sources:
+        assert s.label_zh in me  # named as the product names it
     consent_id = re.findall(r'data-consent="([0-9a-f-]+)"', me)[0]
     r = _post(client, f"/web/me/consents/{consent_id}/withdraw", {}, csrf)
     assert r.status_code == 303

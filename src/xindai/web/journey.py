@@ -513,8 +513,14 @@ def sign(request: Request, ref: str, checked: Checked) -> Response:
 def me_page(request: Request, lang: Lang = None) -> Response:
     lng = i18n.pick_lang(lang)
     ident, new = current_identity(request)
-    consents = orig.list_consents(_origination(request), ident.subject)
-    return _page(request, "me.html", lng, ident, new, consents=consents, profiles=PROFILES)
+    o = _origination(request)
+    consents = orig.list_consents(o, ident.subject)
+    # sources are named by the products that read them (the same source, the same label)
+    labels = {s.name: {"zh": s.label_zh, "en": s.label_en} for p in o.catalogue.all()
+              for s in p.data_sources}  # fmt: skip
+    return _page(
+        request, "me.html", lng, ident, new, consents=consents, labels=labels, profiles=PROFILES
+    )
 
 
 @router.post("/me")
