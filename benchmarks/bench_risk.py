@@ -114,6 +114,37 @@ def run_inprocess(
     }
 
 
+def run_ops(events: list[Event]) -> dict[str, float]:
+    """Profile evidence: CPU µs per event of each indicator operation of the compiled plan
+    (a ring update or a fused group), replaying the events through that operation alone."""
+    eng = engine()
+    out: dict[str, float] = {}
+    for group in eng._plans[events[0].type]:  # the handbook stream has one event type
+        getter, table_ops = group.getter, []
+        for idx, name, fn, counts, _empty in group.steps:
+            if counts:
+                table_ops.append((name, idx, fn, False))
+        for idx, ffn, counts, empties in group.fused:
+            if counts:
+                table_ops.append(("+".join(n for n, _ in empties), idx, ffn, True))
+        for name, idx, fn, fused in table_ops:
+            factory, table, values = group.factories[idx], {}, {}
+            cpu = time.process_time()
+            for ev in events:
+                key = getter(ev)
+                if key is None:
+                    continue
+                st = table.get(key)
+                if st is None:
+                    st = table[key] = factory()
+                if fused:
+                    fn(st, ev, values)
+                else:
+                    fn(st, ev)
+            out[f"{group.kind}:{name}"] = round((time.process_time() - cpu) / len(events) * 1e6, 2)
+    return out
+
+
 def run_windows(events: list[Event], naive: bool) -> float:
     """Six windowed aggregates (count and sum over 1/7/30 days, per customer and per terminal):
     incremental rings (``naive=False``) or a rescan of the key's history per event (``naive=True``).
@@ -218,6 +249,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="also run with this model")
     parser.add_argument("--batch", type=int, default=1024, help="micro-batch of the model run")
     parser.add_argument("--old-limit", type=int, default=200_000, help="events for the old engine")
+    parser.add_argument("--ops", type=int, default=0, help="per-operation CPU µs on N events")
     parser.add_argument("--redis", default=os.environ.get("XINDAI_TEST_REDIS_URL"))
     parser.add_argument("--redis-events", type=int, default=100_000)
     args = parser.parse_args()
@@ -276,6 +308,8 @@ def _run_all(args: argparse.Namespace, events: list[Event], parse_rate: float) -
         ]
         new_m = [run_inprocess(old_events, gbm, anomaly=anomaly) for _ in range(args.runs)]
         result["old_engine_same_events_with_model"] = _vs(old_m, new_m, len(old_events))
+    if args.ops:
+        result["cpu_us_per_event_by_operation"] = run_ops(events[: args.ops])
     if args.redis:
         redis_runs = [run_redis(events[: args.redis_events], args.redis) for _ in range(args.runs)]
         result["redis"] = redis_runs[0] | {
