@@ -14,8 +14,8 @@ from xindai.store.tables import metadata
 
 @pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
 def test_migrations_match_the_tables(db_url: str) -> None:
-    assert upgrade_database(db_url) == "0007"
-    assert upgrade_database(db_url) == "0007"  # idempotent
+    assert upgrade_database(db_url) == "0008"
+    assert upgrade_database(db_url) == "0008"  # idempotent
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:

@@ -407,3 +407,37 @@ risk_list_entries = Table(
     Column("kind", String(16), primary_key=True),
     Column("value", String(128), primary_key=True),
 )
+
+# fund-flow outbox (migration 0008): one row per movement of a loan's money, written in the money
+# command's own transaction; the publisher appends it to the consortium log and records the index.
+fund_movements = Table(
+    "fund_movements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("movement_id", String(64), nullable=False, unique=True),
+    Column("loan_id", Integer, ForeignKey("loans.id"), nullable=False),
+    Column("loan_uuid", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("source", String(160), nullable=False),
+    Column("target", String(160), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("journal_entry_id", Integer, ForeignKey("journal_entries.id"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("log_index", BigInteger),
+    Column("published_at", DateTime(timezone=True)),
+    Index("ix_fund_movements_loan", "loan_id", "id"),
+    Index("ix_fund_movements_pending", "log_index", "id"),
+)
+
+# one lease row per publisher name: publishers of fund movements take turns (per-loan hash chains
+# must be appended by one writer at a time)
+fund_flow_publisher = Table(
+    "fund_flow_publisher",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(64)),
+    Column("lease_until_ms", BigInteger, nullable=False),
+)
