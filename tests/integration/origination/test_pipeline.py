@@ -60,6 +60,8 @@ def test_approve_decline_refer(
         "late_fee",
     }
     assert terms_hash(terms) == offer["terms_sha256"]
+    if code == "medical-credit":  # an on-time record earns priority registration at the next visit
+        assert [k["code"] for k in terms["perks"]] == ["priority-registration"]
     # the offer's APR is the servicing core's quote of the same contract
     lp = orig.products[terms["loan_product"]]
     contract = OpenLoan(
