@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from xindai.api.deps import PlatformDep
 from xindai.app import servicing
 from xindai.app.chain import ChainService, WitnessRefusal
-from xindai.app.fund_flow import fund_flow, record_repayment
+from xindai.app.fund_flow import loan_fund_flow, publish_after_command, record_repayment
 from xindai.app.supply_chain import line_status, stage_report
 from xindai.kernel.dates import parse_date
 from xindai.money.money import parse_yuan
@@ -66,6 +66,15 @@ def chain_of(platform: Any, request: Request) -> ChainService:
 def _locked(fn: Callable[[], T]) -> T:
     with _lock:
         return fn()
+
+
+def publish_flows(
+    platform: Any, request: Request, loan_ref: str, result: dict[str, Any]
+) -> dict[str, Any]:
+    """After a money command: publish the loan's pending fund movements (best effort, never
+    failing the command), then return the command's ``result`` unchanged."""
+    publish_after_command(platform.uow, lambda: chain_of(platform, request), loan_ref, _lock)
+    return result
 
 
 @router.post(
@@ -224,7 +233,8 @@ def get_stage_report(line: str, request: Request, platform: PlatformDep) -> dict
 def get_fund_flow(loan_id: str, request: Request, platform: PlatformDep) -> dict[str, Any]:
     chain = chain_of(platform, request)
     loan = servicing.show_loan(platform.uow, loan_id)["id"]  # id, UUID or number; 404 if unknown
-    return _locked(lambda: fund_flow(chain, loan))
+    # pending movements of the loan are published first; any left are listed under "pending"
+    return _locked(lambda: loan_fund_flow(platform.uow, chain, loan))
 
 
 class RepaymentIn(BaseModel):

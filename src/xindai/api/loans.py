@@ -1,16 +1,19 @@
 """``/v1/loans``: open, disburse, repay, prepay, write off and read loans.
 
 Money commands require an ``Idempotency-Key`` header: a repeat returns the first result (with
-``replayed: true``) and posts nothing.
+``replayed: true``) and posts nothing. After each, the loan's fund movements (written with the
+journal entry) are published to the consortium log, best effort: a failure leaves them pending and
+never fails the command.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
+from xindai.api.chain import publish_flows
 from xindai.api.deps import PlatformDep
 from xindai.app import servicing
 from xindai.kernel.dates import parse_date
@@ -35,6 +38,14 @@ class LoanIn(BaseModel):
 class MoneyIn(BaseModel):
     amount: str = Field(examples=["888.49"], description="Yuan, at most two decimals.")
     on: str = Field(examples=["2026-02-15"], description="Value date, YYYY-MM-DD.")
+
+
+class DisburseIn(MoneyIn):
+    payee: str | None = Field(
+        None,
+        examples=["merchant:shop-0042"],
+        description="Fund-flow node paid (default borrower): merchant:<id> for BNPL, supplier:<id>…",
+    )
 
 
 class PrepayIn(MoneyIn):
@@ -66,52 +77,73 @@ def get_loan(loan_id: str, platform: PlatformDep) -> dict[str, Any]:
 
 @router.post("/{loan_id}/disbursements", summary="Disburse, or draw a tranche")
 def post_disbursement(
-    loan_id: str, body: MoneyIn, platform: PlatformDep, key: IdemKey
+    loan_id: str, body: DisburseIn, request: Request, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
-    return servicing.disburse(
-        platform.uow,
-        platform.products,
+    return publish_flows(
+        platform,
+        request,
         loan_id,
-        parse_yuan(body.amount, "amount"),
-        parse_date(body.on, "on"),
-        key,
+        servicing.disburse(
+            platform.uow,
+            platform.products,
+            loan_id,
+            parse_yuan(body.amount, "amount"),
+            parse_date(body.on, "on"),
+            key,
+            payee=body.payee,
+        ),
     )
 
 
 @router.post("/{loan_id}/repayments", summary="Apply a repayment")
 def post_repayment(
-    loan_id: str, body: MoneyIn, platform: PlatformDep, key: IdemKey
+    loan_id: str, body: MoneyIn, request: Request, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
-    return servicing.repay(
-        platform.uow,
-        platform.products,
+    return publish_flows(
+        platform,
+        request,
         loan_id,
-        parse_yuan(body.amount, "amount"),
-        parse_date(body.on, "on"),
-        key,
+        servicing.repay(
+            platform.uow,
+            platform.products,
+            loan_id,
+            parse_yuan(body.amount, "amount"),
+            parse_date(body.on, "on"),
+            key,
+        ),
     )
 
 
 @router.post("/{loan_id}/prepayments", summary="Early repayment, full or partial")
 def post_prepayment(
-    loan_id: str, body: PrepayIn, platform: PlatformDep, key: IdemKey
+    loan_id: str, body: PrepayIn, request: Request, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
     mode = servicing.parse_prepayment_mode(body.mode)
-    return servicing.prepay(
-        platform.uow,
-        platform.products,
+    return publish_flows(
+        platform,
+        request,
         loan_id,
-        parse_yuan(body.amount, "amount"),
-        parse_date(body.on, "on"),
-        key,
-        mode,
+        servicing.prepay(
+            platform.uow,
+            platform.products,
+            loan_id,
+            parse_yuan(body.amount, "amount"),
+            parse_date(body.on, "on"),
+            key,
+            mode,
+        ),
     )
 
 
 @router.post("/{loan_id}/write-off", summary="Write a loan off")
 def post_write_off(
-    loan_id: str, body: DateIn, platform: PlatformDep, key: IdemKey
+    loan_id: str, body: DateIn, request: Request, platform: PlatformDep, key: IdemKey
 ) -> dict[str, Any]:
-    return servicing.write_off(
-        platform.uow, platform.products, loan_id, parse_date(body.on, "on"), key
+    return publish_flows(
+        platform,
+        request,
+        loan_id,
+        servicing.write_off(
+            platform.uow, platform.products, loan_id, parse_date(body.on, "on"), key
+        ),
     )

@@ -2,8 +2,10 @@
 
 Every money command runs in one unit of work, locks the loan, catches it up to the value date with
 the same end-of-day step the batch uses, applies the command, and stores the loan, its journal
-entries and the idempotency record together. A repeated idempotency key returns the first result
-and posts nothing; a key reused for another command or loan is refused.
+entries and the idempotency record together — and, in the same transaction, the fund-flow outbox rows of
+the cash those entries move (``app.fund_movements``; published to the consortium log later by
+``app.fund_flow.publish_pending``). A repeated idempotency key returns the first result and posts
+nothing, and writes no movement; a key reused for another command or loan is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from xindai.accounting.journal import JournalEntry
+from xindai.app import fund_movements
 from xindai.app.ports import UnitOfWork, UnitOfWorkFactory
 from xindai.app.quoting import Quote, QuoteRequest, build_quote, ensure_within_cap
 from xindai.compliance.caps import CostCaps
@@ -136,9 +139,13 @@ def _run_money_command(
     loan_ref: str,
     on: date,
     act: Callable[[Loan, LoanProduct], tuple[dict[str, Any], list[JournalEntry]]],
+    party: str | None = None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
     if not key or len(key) > 128:
         raise ValidationError("idempotency_key", "is required (1–128 characters)")
+    if purpose is not None and not 0 < len(purpose) <= 200:
+        raise ValidationError("purpose", "must be 1–200 characters")
     for attempt in range(2):
         try:
             with uow_factory() as uow:
@@ -153,7 +160,20 @@ def _run_money_command(
                 result, moved = act(loan, product)
                 entries += moved
                 uow.loans.save(loan)
-                uow.journal.add(entries)
+                entry_ids = uow.journal.add(entries)
+                # the outbox: the movements commit with the journal entries or not at all
+                uow.fund_movements.add(
+                    fund_movements.from_journal(
+                        entries,
+                        entry_ids,
+                        loan_id=loan_id,
+                        loan_uuid=uow.loans.uuid_of(loan_id),
+                        disbursed=loan.disbursed,
+                        key=key,
+                        party=party,
+                        purpose=purpose,
+                    )
+                )
                 result = {
                     "command": command,
                     "loan_id": loan_id,
@@ -197,15 +217,31 @@ def disburse(
     amount: int,
     on: date,
     key: str,
+    *,
+    payee: str | None = None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
-    """Disburse a loan, or draw a tranche of a multi-tranche line, on ``on``."""
+    """Disburse a loan, or draw a tranche of a multi-tranche line, on ``on``.
+
+    ``payee`` is the fund-flow node the money goes to (default ``borrower``; e.g.
+    ``merchant:<id>`` for BNPL, ``supplier:<id>`` for a staged line's stage)."""
+    if payee is not None:
+        fund_movements.validate_node(payee, "payee")
 
     def act(loan: Loan, product: LoanProduct) -> tuple[dict[str, Any], list[JournalEntry]]:
         entry = lifecycle.disburse(loan, product, on, amount)
         return {"amount": format_yuan(amount), "disbursed": format_yuan(loan.disbursed)}, [entry]
 
     return _run_money_command(
-        uow_factory, products, key=key, command="disburse", loan_ref=loan_ref, on=on, act=act
+        uow_factory,
+        products,
+        key=key,
+        command="disburse",
+        loan_ref=loan_ref,
+        on=on,
+        act=act,
+        party=payee,
+        purpose=purpose,
     )
 
 
@@ -216,13 +252,26 @@ def repay(
     amount: int,
     on: date,
     key: str,
+    *,
+    payer: str | None = None,
 ) -> dict[str, Any]:
+    """Apply a repayment; ``payer`` is the fund-flow node that paid (default ``borrower``)."""
+    if payer is not None:
+        fund_movements.validate_node(payer, "payer")
+
     def act(loan: Loan, product: LoanProduct) -> tuple[dict[str, Any], list[JournalEntry]]:
         allocation, entry = lifecycle.repay(loan, product, on, amount)
         return {"amount": format_yuan(amount), "allocation": _alloc_dict(allocation)}, [entry]
 
     return _run_money_command(
-        uow_factory, products, key=key, command="repay", loan_ref=loan_ref, on=on, act=act
+        uow_factory,
+        products,
+        key=key,
+        command="repay",
+        loan_ref=loan_ref,
+        on=on,
+        act=act,
+        party=payer,
     )
 
 

@@ -24,8 +24,11 @@ Invariants:
 * Stages release strictly in plan order, each at most once (the servicing idempotency key
   ``chain:<line>:<stage>`` makes a retried release post nothing twice).
 * A stage never attested is never released — there is no override path.
-* Money moves through the servicing core only (``open_loan``, ``disburse``); every release also
-  logs its fund movements (platform → escrow → payee) as hash-linked ``fund.move`` entries.
+* Money moves through the servicing core only (``open_loan``, ``disburse``); the release's fund
+  movements (platform → escrow → payee) are written by servicing's outbox with the disbursement
+  (the payee passed along) and published as hash-linked ``fund.move`` entries right after the
+  release decision — the outbox is their only owner, so a crash between the two cannot lose or
+  double them (any later publisher run finishes the job).
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ from typing import Any
 
 from xindai.app import servicing
 from xindai.app.chain import ChainService
-from xindai.app.fund_flow import record_movement, record_repayment, validate_node
+from xindai.app.fund_flow import publish_pending, record_repayment, validate_node
 from xindai.app.ports import UnitOfWorkFactory
 from xindai.chain.entries import Entry
-from xindai.chain.keys import SigningKey
+from xindai.chain.keys import SigningKey, key_fingerprint
 from xindai.chain.members import Role, parse_role
 from xindai.kernel import ConflictError, NotFoundError, ValidationError
 from xindai.money.money import format_yuan, parse_yuan
@@ -276,7 +279,16 @@ def release_stage(
         cp = signed.checkpoint
         checkpoint = {"size": cp.size, "root": base64.b64encode(cp.root).decode("ascii")}
     key = f"chain:{line}:{stage.name}"
-    drawn = servicing.disburse(uow, products, plan.loan, stage.amount, on, key)
+    drawn = servicing.disburse(
+        uow,
+        products,
+        plan.loan,
+        stage.amount,
+        on,
+        key,
+        payee=stage.payee,
+        purpose=f"{line} {stage.name}",
+    )
     body = {
         "line": line,
         "loan": plan.loan,
@@ -289,12 +301,7 @@ def release_stage(
     }
     keys = chain.keys
     index = chain.sign_and_submit(RELEASE_KIND, keys.lender_member, body, keys.lender_key)
-    record_movement(
-        chain, plan.loan, "platform", "escrow", stage.amount, on, f"{line} {stage.name}"
-    )
-    record_movement(
-        chain, plan.loan, "escrow", stage.payee, stage.amount, on, f"{line} {stage.name}"
-    )
+    publish_pending(uow, chain, loan=plan.loan)
     return {**body, "entry": index, "disbursed": drawn["disbursed"], "replayed": False}
 
 
@@ -440,8 +447,11 @@ def open_farm_line(
     member_keys: Mapping[str, SigningKey],
 ) -> dict[str, Any]:
     """Register the farm members and open the 200,000 line in three stages."""
+    chain.ledger.refresh()
     for name, role in FARM_MEMBERS.items():
-        chain.ledger.register_member(name, role, member_keys[name].public_key)
+        # the lender's key may already be registered (the fund-flow publisher registers it)
+        if chain.ledger.registry.record(key_fingerprint(member_keys[name].public_key)) is None:
+            chain.ledger.register_member(name, role, member_keys[name].public_key)
     return open_line(
         uow,
         products,

@@ -19,6 +19,8 @@ On the database (``--database-url``, default ``XINDAI_DATABASE_URL``):
 * ``stage-report LINE`` — interest and idle funds of a staged line vs the same limit as a lump sum.
 * ``line LINE`` — the stage plan and each stage's status.
 * ``demo-farm`` — seed the reference farm line (200,000 in three stages, two released).
+* ``publish-flows [--loan REF]`` — append the pending fund movements (the outbox servicing writes
+  with every money command) to the log, each exactly once; exit 1 if one could not be logged.
 
 Exit status 2 for bad input or a refused operation (one line on stderr).
 """
@@ -279,3 +281,39 @@ def demo_farm(database_url: DbUrl = None) -> None:
         f"line {result['line']} (loan {result['loan_number']}): released {released}; "
         f"log size {result['size']}"
     )
+
+
+@app.command("publish-flows")
+@handle_errors
+def publish_flows(
+    loan: Annotated[
+        str | None, typer.Option("--loan", help="only this loan (UUID, number or id)")
+    ] = None,
+    database_url: DbUrl = None,
+    as_json: Json = False,
+) -> None:
+    """Log the pending fund movements (written by servicing with each money command) exactly once.
+
+    Exit status 1 when a movement could not be logged (it stays pending; the loan's later
+    movements wait behind it so the order holds)."""
+    from xindai.app import servicing
+    from xindai.app.fund_flow import publish_pending
+
+    platform, chain = _service(database_url)
+    try:
+        uuid = servicing.show_loan(platform.uow, loan)["id"] if loan is not None else None
+        total = publish_pending(platform.uow, chain, loan=uuid)
+    finally:
+        platform.close()
+    failed = total["failed"]
+    if as_json:
+        emit_json(total)
+    else:
+        typer.echo(
+            f"published {total['published']} movement(s); {total['already_on_log']} already on "
+            f"the log (marked); {total['pending']} pending"
+            + ("; another publisher holds the lease" if total["busy"] else "")
+        )
+        for item in failed:
+            typer.echo(f"  not logged: loan {item['loan']} {item['movement']}: {item['error']}")
+    raise typer.Exit(1 if failed else 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -56,6 +56,8 @@ def run(
                     chunk_size=chunk_size,
                     on_progress=lambda n: progress.advance(task, n),
                 ).as_dict()
+        # movements left pending by money commands are logged after the day (best effort)
+        publish_pending_flows(platform)
     finally:
         platform.close()
     if json_out:
@@ -63,6 +65,18 @@ def run(
     else:
         for key, value in report.items():
             console.print(f"{key:>18}: {value}")
+
+
+def publish_pending_flows(platform: Any) -> None:
+    """Best effort: a failure leaves the fund movements pending and never fails end of day."""
+    import logging
+
+    from xindai.app.fund_flow import publish_pending
+
+    try:
+        publish_pending(platform.uow, platform.chain())
+    except Exception:  # the day is done; the movements wait for the next publisher run
+        logging.getLogger(__name__).warning("fund movements left pending", exc_info=True)
 
 
 @app.command("status")

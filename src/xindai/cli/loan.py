@@ -141,7 +141,7 @@ def _money_cmd(
     database_url: str | None,
     mode: str | None = None,
 ) -> None:
-    from xindai.app import servicing
+    from xindai.app import fund_flow, servicing
     from xindai.bootstrap import bootstrap
 
     day = parse_date(on, "on")
@@ -158,6 +158,8 @@ def _money_cmd(
             result = servicing.prepay(*args, fen, day, key, pm)
         else:
             result = servicing.write_off(*args, day, key)
+        # the movements were stored with the journal entry; log them now, best effort
+        fund_flow.publish_after_command(platform.uow, platform.chain, loan)
     finally:
         platform.close()
     emit_json(result)

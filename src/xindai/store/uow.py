@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from xindai.kernel.errors import DuplicateKeyError
 from xindai.store.eod_repo import EodRepository
+from xindai.store.fund_movement_repo import FundMovementRepository
 from xindai.store.origination_repo import OriginationRepository
 from xindai.store.repositories import IdempotencyRepository, JournalRepository, LoanRepository
 
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.journal = JournalRepository(self._conn)
         self.idempotency = IdempotencyRepository(self._conn)
         self.eod = EodRepository(self._conn)
+        self.fund_movements = FundMovementRepository(self._conn)
         self.origination = OriginationRepository(self._conn)
         return self
 
