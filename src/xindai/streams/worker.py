@@ -30,7 +30,7 @@ import redis
 
 from xindai.kernel import NotFoundError, ValidationError
 from xindai.risk.decisions import Decision
-from xindai.risk.engine import RiskEngine
+from xindai.risk.engine import RiskEngine, collect_young
 from xindai.risk.events import Event, parse_event
 from xindai.risk.ports import DeadLetter
 from xindai.streams.redis_streams import GROUP, StreamKeys
@@ -327,6 +327,7 @@ class RiskWorker:
         self.outbox.dead.clear()
         self._unacked.clear()
         self.stats.checkpoints += 1
+        collect_young()  # under streaming_gc: cycles made since the last checkpoint, then freeze
         self._last_flush = self._last_renew = time.monotonic()
 
     def release(self) -> None:

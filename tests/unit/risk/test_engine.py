@@ -336,3 +336,24 @@ def test_fused_delayed_rings_equal_separate_indicators(raw: list[tuple[int, int,
                 fn2 = op.update if op.types is None or ev.type in op.types else op.read
                 fn2(state, ev, got)
         assert got == expected
+
+
+def test_streaming_gc_collects_cycles_at_checkpoints_and_restores_the_collector() -> None:
+    import gc
+    import weakref
+
+    from xindai.risk.engine import collect_young, streaming_gc
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a reference cycle: only the cyclic collector frees it
+
+    assert gc.isenabled()
+    with streaming_gc():
+        assert not gc.isenabled()
+        ref = weakref.ref(Node())
+        assert ref() is not None  # automatic collection is off inside the block
+        collect_young()
+        assert ref() is None
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
