@@ -289,8 +289,9 @@ def publish_after_command(
         service = chain if isinstance(chain, ChainService) else chain()
         with lock or contextlib.nullcontext():
             return publish_pending(uow, service, loan=loan)
-    except Exception:  # the command committed; the rows wait for the next run
-        _log.warning("fund movements of loan %s left pending", loan, exc_info=True)
+    except Exception as exc:  # the command committed; the rows wait for the next run
+        _log.warning("fund movements of loan %s left pending: %s", loan_ref, exc)
+        _log.debug("publishing failed", exc_info=True)
         return None
 
 
