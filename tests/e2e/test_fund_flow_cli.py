@@ -47,3 +47,10 @@ def test_publish_flows_after_a_failed_best_effort(tmp_path: Path) -> None:
     assert run(db, *disburse, "--key", "d1").returncode == 0
     audit = run(db, "chain", "audit", "--json")
     assert audit.returncode == 0 and json.loads(audit.stdout)["size"] == 3  # lender + 2 moves
+
+    # a repayment left pending is logged by end of day
+    repay = ("loan", "repay", number, "--amount", "50", "--on", "2026-01-15", "--key", "r1")
+    assert run(db, *repay, XINDAI_CHAIN_KEYS=str(tmp_path / "none.json")).returncode == 0
+    assert run(db, "eod", "run", "--date", "2026-01-16", "--json").returncode == 0
+    audit = run(db, "chain", "audit", "--json")
+    assert json.loads(audit.stdout)["size"] == 4

@@ -23,7 +23,9 @@ from xindai.app.fund_flow import (
     loan_fund_flow,
     publish_pending,
 )
+from xindai.app.supply_chain import FARM_LINE, FARM_MEMBERS, release_stage, run_farm_demo
 from xindai.bootstrap import Platform
+from xindai.chain.demo import demo_key
 from xindai.chain.merkle import verify_inclusion
 from xindai.kernel import FixedClock, ValidationError
 from xindai.money.money import parse_yuan
@@ -224,3 +226,26 @@ def test_named_payee_and_payer_and_bad_nodes(platform: Platform) -> None:
         ("escrow", "merchant:shop-0042", "10000.00"),
         ("buyer:mill-07", "repayment", "50.00"),
     ]
+
+
+def test_staged_releases_log_their_movements_once(platform: Platform) -> None:
+    """The staged line's releases go through the outbox too (one owner): five movements, each
+    once on the log, and a replayed release adds none."""
+    uow, products = platform.uow, platform.products
+    chain = _chain(platform)
+    keys = {name: demo_key(name) for name in FARM_MEMBERS}
+    farm = run_farm_demo(uow, products, chain, keys)
+    with uow() as u:
+        rows = u.fund_movements.of_loan(farm["loan"])
+    assert [(r["kind"], r["target"], r["log_index"] is not None) for r in rows] == [
+        ("disbursement", "escrow", True),
+        ("disbursement", "supplier:seed-co-01", True),
+        ("tranche", "escrow", True),
+        ("tranche", "supplier:fertiliser-co-02", True),
+        ("repayment", "repayment", True),
+    ]
+    again = release_stage(uow, products, chain, FARM_LINE, "sowing", date(2026, 3, 5))
+    assert again["replayed"] is True
+    assert publish_pending(uow, chain)["published"] == 0
+    moves = _moves_on_log(chain, farm["loan"])
+    assert moves == [r["movement_id"] for r in rows]
