@@ -249,3 +249,21 @@ def test_staged_releases_log_their_movements_once(platform: Platform) -> None:
     assert publish_pending(uow, chain)["published"] == 0
     moves = _moves_on_log(chain, farm["loan"])
     assert moves == [r["movement_id"] for r in rows]
+
+
+def test_recovery_after_write_off_is_a_movement(platform: Platform) -> None:
+    uow, products = platform.uow, platform.products
+    chain = _chain(platform)
+    loan = _open(platform)
+    servicing.disburse(uow, products, loan["id"], 1_000_000, START, "d-w")
+    servicing.write_off(uow, products, loan["id"], START, "w-1")  # no cash moves: no movement
+    servicing.repay(uow, products, loan["id"], 20_000, START, "rec-1")
+    publish_pending(uow, chain)
+    with uow() as u:
+        rows = u.fund_movements.of_loan(loan["id"])
+        received, paid = u.fund_movements.cash_postings(loan["internal_id"])
+    assert [(r["kind"], r["source"], r["target"], r["amount"]) for r in rows][2:] == [
+        ("recovery", "borrower", "repayment", 20_000)
+    ]
+    assert (received, paid) == (20_000, 1_000_000)
+    assert _edges(fund_flow(chain, loan["id"]))[2:] == [("borrower", "repayment", "200.00")]
