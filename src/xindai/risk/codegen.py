@@ -235,7 +235,9 @@ def _build(name: str, params: list[str], body: list[ast.stmt], namespace: dict[s
     module = ast.Module(body=[func], type_ignores=[])
     ast.fix_missing_locations(module)
     exec(compile(module, f"<xindai-compiled {name}>", "exec"), namespace)
-    return namespace[name]
+    # Popped so the namespace does not hold the function that holds the namespace: that cycle
+    # would keep an engine's whole window state alive until a cyclic collection.
+    return namespace.pop(name)
 
 
 def compile_source(name: str, source: str, namespace: dict[str, Any]) -> Any:
@@ -243,7 +245,7 @@ def compile_source(name: str, source: str, namespace: dict[str, Any]) -> Any:
     identifier-checked names) and return the function ``name`` defined in it."""
     namespace.setdefault("__builtins__", {})
     exec(compile(source, f"<xindai-compiled {name}>", "exec"), namespace)
-    return namespace[name]
+    return namespace.pop(name)  # no function <-> namespace cycle (see ``_build``)
 
 
 def identifier(name: str) -> str:
