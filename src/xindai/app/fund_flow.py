@@ -72,6 +72,9 @@ _log = logging.getLogger(__name__)
 MOVE_KIND = "fund.move"
 LEASE = "fund-flow"
 LEASE_MS = 60_000
+#: renew the lease when this much of it has passed: an append takes milliseconds, so the lease
+#: is certainly still ours for the next one (the renewal also detects a lease lost to a stall)
+RENEW_MS = 10_000
 
 
 def _moves(chain: ChainService, loan: str) -> list[int]:
@@ -228,6 +231,7 @@ def _publish_batches(
     ensure_lender(chain)
     on_log: dict[str, dict[str, int]] = {}
     blocked: set[str] = set()
+    renewed = time.monotonic()
     while True:
         with uow() as u:  # read under the lease: a previous holder may have published some
             rows = u.fund_movements.pending(loan, batch)
@@ -236,9 +240,11 @@ def _publish_batches(
             loan_uuid = str(row["loan_uuid"])
             if loan_uuid in blocked:
                 continue
-            if not _lease(uow, holder):  # renew before every append; lost it → stop appending
-                report["busy"] = True
-                return
+            if time.monotonic() - renewed > RENEW_MS / 1000:
+                if not _lease(uow, holder):  # lost it (a stall past its end): stop appending
+                    report["busy"] = True
+                    return
+                renewed = time.monotonic()
             try:
                 logged = on_log.get(loan_uuid)
                 if logged is None:
