@@ -229,6 +229,8 @@ def get_stage_report(line: str, request: Request, platform: PlatformDep) -> dict
 @router.get(
     "/v1/loans/{loan_id}/fund-flow",
     summary="Where the loan's money went: nodes, edges with amounts, times and inclusion proofs",
+    description="Publishes the loan's pending fund movements (the servicing outbox) first; any "
+    "that could not be logged are listed under `pending`, without proofs.",
 )
 def get_fund_flow(loan_id: str, request: Request, platform: PlatformDep) -> dict[str, Any]:
     chain = chain_of(platform, request)
