@@ -1,4 +1,4 @@
-"""``xindai model`` end to end: through Typer's CliRunner on the app, and one real subprocess."""
+"""``xindai model`` end to end: through Typer's CliRunner on the app, and real subprocesses (bad input)."""
 
 from __future__ import annotations
 
