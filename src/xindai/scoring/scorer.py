@@ -48,6 +48,12 @@ class Decision:
 
 
 def _number(value: object) -> float:
+    # the decision path calls this for every field of every application: plain floats (what
+    # JSON and pandas records hold) take the one-comparison route
+    if type(value) is float:
+        return value if value - value == 0.0 else math.nan
+    if type(value) is int:
+        return float(value)
     if value is None or isinstance(value, bool):
         return math.nan if value is None else float(value)
     if isinstance(value, int | float):
@@ -120,6 +126,12 @@ class Scorer:
         lin = self.model.linear
         self._terms = list(lin.terms) if lin is not None and self._w_lin > 0 else []
         self._intercept = lin.intercept if lin is not None else 0.0
+        # scale constants read once: the properties recompute a logarithm on every access
+        self._factor = self.model.scale.factor
+        if sc is not None:
+            self._card_factor = sc.scale.factor
+            self._card_offset = sc.scale.offset
+            self._card_base = sc.base_points
 
     @classmethod
     def load(cls, directory: str | Path, top_reasons: int = 3) -> Scorer:
@@ -179,9 +191,8 @@ class Scorer:
             for j in range(k):
                 contrib[j] += self._w_gbm * attributions[j]
         if self._card:
-            sc = self.model.scorecard
-            assert sc is not None
-            total = sc.base_points
+            total = self._card_base
+            card_factor = self._card_factor
             for j, splits, lut, pts, miss, best in self._card:
                 v = row[j]
                 if v != v:
@@ -192,8 +203,8 @@ class Scorer:
                     b = lut.get(int(v), len(pts))
                     p = pts[b] if b < len(pts) else miss
                 total += p
-                contrib[j] += self._w_card * (best - p) / sc.scale.factor
-            logit += self._w_card * (sc.scale.offset - total) / sc.scale.factor
+                contrib[j] += self._w_card * (best - p) / card_factor
+            logit += self._w_card * (self._card_offset - total) / card_factor
         if self._terms:
             lin_total = self._intercept
             for term in self._terms:
@@ -204,7 +215,7 @@ class Scorer:
         pd_ = float(self.model.calibrator(np.array([logit]))[0])
         score = float(self.model.scale.points(np.array([logit]))[0])
         order = sorted(range(k), key=lambda j: -contrib[j])[: self.top]
-        factor = self.model.scale.factor
+        factor = self._factor
         reasons = [
             make_reason(self.model.spec, self._names[j], self._kinds[j], raw[j], contrib[j], factor)
             for j in order
