@@ -2,7 +2,9 @@
 
 ``run_eod`` plans the date's chunks once, then claims and processes chunks one transaction each:
 the fast path (accrual only) for most loans, the per-loan ``catch_up`` for the rest (due dates,
-overdue, penalty, suspense, write-off). It is idempotent per date (a finished date is not run again;
+overdue, penalty, suspense, write-off). Cash a loan pays out during the night (suspense refunded
+when it closes) keeps its own journal entry and goes to the fund-flow outbox in the chunk's
+transaction, like a money command's. It is idempotent per date (a finished date is not run again;
 a loan already run through the date is skipped), resumable after a crash (pending chunks are
 picked up by the next run), and several workers on PostgreSQL share the chunks.
 """
@@ -14,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from xindai.accounting.journal import JournalEntry
+from xindai.accounting.journal import JournalEntry, Line
+from xindai.app import fund_movements
 from xindai.app.ports import UnitOfWorkFactory
 from xindai.app.servicing import Products
 from xindai.servicing import lifecycle
 from xindai.servicing.eod import AccrualRow, accrue_batch, is_fast
+from xindai.servicing.loan import Loan
 
 
 @dataclass
@@ -108,19 +112,37 @@ def run_eod(
             uow.eod.apply_fast(day, updates)
             entries = [entry] if entry is not None else []
             slow = uow.loans.get_many(slow_ids)
-            slow_lines = [
-                line
-                for loan in slow
-                for entry in lifecycle.catch_up(loan, products[loan.product_code], day)
-                for line in entry.lines
-            ]
+            slow_lines: list[Line] = []
+            cash_entries: list[tuple[Loan, JournalEntry]] = []
+            for loan in slow:
+                for posted in lifecycle.catch_up(loan, products[loan.product_code], day):
+                    if any(line.account == "cash" for line in posted.lines):
+                        # money leaving the platform (suspense refunded on closing) keeps its own
+                        # entry, so its fund-flow movement points at one loan's journal entry
+                        cash_entries.append((loan, posted))
+                    else:
+                        slow_lines.extend(posted.lines)
             if slow_lines:
                 # one batch posting per chunk; every line keeps its loan for the sub-ledger
                 entries.append(
                     JournalEntry(day, "eod", tuple(slow_lines), memo=f"chunk {chunk.chunk_no}")
                 )
+            entries.extend(posted for _, posted in cash_entries)
             uow.loans.save_many(slow)
-            uow.journal.add(entries)
+            entry_ids = uow.journal.add(entries)
+            cash_ids = entry_ids[len(entries) - len(cash_entries) :]
+            for (loan, posted), entry_id in zip(cash_entries, cash_ids, strict=True):
+                # the fund-flow outbox, in the chunk's transaction (as for money commands)
+                uow.fund_movements.add(
+                    fund_movements.from_journal(
+                        [posted],
+                        [entry_id],
+                        loan_id=loan.id,
+                        loan_uuid=uow.loans.uuid_of(loan.id),
+                        disbursed=loan.disbursed,
+                        key=f"eod:{day.isoformat()}",
+                    )
+                )
             uow.eod.finish_chunk(day, chunk.chunk_no, len(candidates))
             if before_commit is not None:
                 before_commit(chunk.chunk_no)
