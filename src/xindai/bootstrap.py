@@ -25,6 +25,7 @@ from xindai.store.uow import SqlUnitOfWork
 if TYPE_CHECKING:
     from xindai.app.chain import ChainKeys, ChainService
     from xindai.app.origination import Origination
+    from xindai.app.risk import RiskService
     from xindai.kernel.clock import Clock
 
 
@@ -46,6 +47,19 @@ class Platform:
             self._origination = build_origination(self, **overrides)
         result: Origination = self._origination
         return result
+
+    def risk(self) -> RiskService:
+        """The real-time risk service with its decisions, cases, dead letters and black/white
+        lists in this database (windows and levels live in the process, as in the worker)."""
+        from xindai.app.risk import build_risk_service
+        from xindai.store.risk_repo import SqlCases, SqlDeadLetters, SqlDecisions, SqlWatchlists
+
+        return build_risk_service(
+            decisions=SqlDecisions(self.engine),
+            cases=SqlCases(self.engine),
+            dead_letters=SqlDeadLetters(self.engine),
+            watchlists=SqlWatchlists(self.engine),
+        )
 
     def chain(self, keys: ChainKeys | None = None, clock: Clock | None = None) -> ChainService:
         """The consortium-chain service on this database (the log is rebuilt from it).

@@ -103,6 +103,24 @@ def test_three_am_application_is_blocked_and_the_case_is_worked(client: TestClie
     assert client.get("/v1/risk/lists").json()["black"]["device"] == ["dev-1"]
 
 
+def test_decisions_cases_and_lists_survive_a_restart(tmp_path: Path) -> None:
+    """They live in the platform's database: a new process serves what the last one decided."""
+    url = f"sqlite:///{tmp_path}/restart.db"
+    upgrade_database(url)
+    first = bootstrap(database_url=url)
+    with TestClient(create_app(first)) as c:
+        d = three_am(Feed(c)).json()
+        c.post("/v1/risk/lists", json={"list": "black", "kind": "ip", "value": "6.6.6.6"})
+    first.close()
+    second = bootstrap(database_url=url)
+    with TestClient(create_app(second)) as c:
+        assert c.get(f"/v1/risk/decisions/{d['decision_id']}").json() == d
+        assert d["decision_id"] in [x["decision_id"] for x in c.get("/v1/risk/cases").json()]
+        assert c.get("/v1/risk/lists").json()["black"]["ip"] == ["6.6.6.6"]
+        assert Feed(c, "u9")("login", 0 * M, ip="6.6.6.6").json()["action"] == "block"
+    second.close()
+
+
 def test_resubmitting_an_event_returns_the_first_decision(client: TestClient) -> None:
     feed = Feed(client)
     first = feed("login", 0 * M, device_id="d1")

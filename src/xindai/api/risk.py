@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from xindai.app.risk import LEVEL_NAMES, RiskService, build_risk_service
+from xindai.app.risk import LEVEL_NAMES, RiskService
 from xindai.kernel import NotFoundError
 from xindai.risk.cases import case_to_json
 from xindai.risk.decisions import decision_to_json
@@ -25,13 +25,13 @@ _BUILD_LOCK = threading.Lock()
 
 
 def get_risk(request: Request) -> RiskService:
-    """The app's risk service, built once (first request) from the environment."""
+    """The app's risk service, built once (first request) on the platform's database."""
     service: RiskService | None = getattr(request.app.state, "risk", None)
     if service is None:
         with _BUILD_LOCK:
             service = getattr(request.app.state, "risk", None)
             if service is None:
-                service = request.app.state.risk = build_risk_service()
+                service = request.app.state.risk = request.app.state.platform.risk()
     return service
 
 

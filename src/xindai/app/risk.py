@@ -25,12 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from xindai.kernel import NotFoundError, ValidationError
-from xindai.risk.cases import AnalystAction, Case, CaseStatus, ListKind
+from xindai.risk.cases import AnalystAction, Case, CaseStatus, ListKind, Watchlists
 from xindai.risk.decisions import Decision
 from xindai.risk.engine import RiskEngine, Scorer
 from xindai.risk.events import parse_event, parse_instant
 from xindai.risk.model import GbmModel, RobustZAnomaly
-from xindai.risk.ports import BrowsableCases, BrowsableDecisions
+from xindai.risk.ports import (
+    BrowsableCases,
+    BrowsableDecisions,
+    CaseStore,
+    DeadLetterStore,
+    DecisionStore,
+)
 from xindai.risk.registry import load_registry
 from xindai.risk.rules import load_ruleset
 
@@ -173,8 +179,16 @@ def _check_list(kind: str | None, value: str | None, kind_field: str, value_fiel
         raise ValidationError(value_field, "is longer than 128 characters")
 
 
-def build_risk_service(env: Mapping[str, str] | None = None) -> RiskService:
-    """A service over the configured (or shipped) registry, rules and model."""
+def build_risk_service(
+    env: Mapping[str, str] | None = None,
+    *,
+    decisions: DecisionStore | None = None,
+    cases: CaseStore | None = None,
+    dead_letters: DeadLetterStore | None = None,
+    watchlists: Watchlists | None = None,
+) -> RiskService:
+    """A service over the configured (or shipped) registry, rules and model; the stores default
+    to in-memory ones (the platform passes its database's)."""
     env = os.environ if env is None else env
     indicators = env.get("XINDAI_RISK_INDICATORS") or None
     rules = env.get("XINDAI_RISK_RULES") or None
@@ -189,4 +203,15 @@ def build_risk_service(env: Mapping[str, str] | None = None) -> RiskService:
         if (folder / "anomaly.json").exists():
             raw = json.loads((folder / "anomaly.json").read_text(encoding="utf-8"))
             anomaly = RobustZAnomaly.from_json(raw)
-    return RiskService(RiskEngine(registry, ruleset, model=model, anomaly=anomaly))
+    return RiskService(
+        RiskEngine(
+            registry,
+            ruleset,
+            model=model,
+            anomaly=anomaly,
+            decisions=decisions,
+            cases=cases,
+            dead_letters=dead_letters,
+            watchlists=watchlists,
+        )
+    )
