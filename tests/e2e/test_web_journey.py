@@ -273,6 +273,9 @@ def test_whole_journey_to_the_loan_with_the_api_figures(site: Site) -> None:
     loan = client.get(r.headers["location"])
     assert loan.status_code == 200 and 'data-status="active"' in loan.text
     assert client.get(f"/v1/applications/{number}").json()["status"] == "disbursed"
+    # the payout's movements (platform → escrow → borrower) are on the fund-flow page, proven
+    flow = client.get(r.headers["location"].split("?")[0] + "/fund-flow")
+    assert flow.status_code == 200 and flow.text.count('<tr id="edge-') == 2, flow.text
     # signing twice: a clear 409 page, nothing changes
     r = _post(client, f"/web/applications/{number}/sign", good, csrf)
     assert r.status_code == 409 and 'data-status="409"' in r.text

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from xindai.app.chain import ChainService
-from xindai.app.fund_flow import fund_flow
+from xindai.app.fund_flow import loan_fund_flow
 from xindai.app.servicing import show_loan
 from xindai.web import i18n
 from xindai.web.journey import PageError, guarded
@@ -112,7 +112,8 @@ def fund_flow_page(request: Request, ref: str, lang: Lang = None) -> Response:
     loan = guarded(lambda: show_loan(platform.uow, ref))
     chain = _chain(request)
     with _lock:
-        flow = fund_flow(chain, loan["id"])
+        # movements still in the outbox are published first (as the API read does)
+        flow = loan_fund_flow(platform.uow, chain, loan["id"])
         # the exact bytes of each entry: the browser hashes them itself (RFC 9162 leaf)
         entries = [
             base64.b64encode(chain.ledger.log.entry(e["entry_index"])).decode("ascii")
