@@ -3,7 +3,7 @@
 Protocol (the one behind the reference AUC table): stratified 5-fold CV with seed 42, or an
 out-of-time split (latest 20% of rows by the date column) when a date column is given. Candidates are
 the WOE scorecard, LightGBM (the ``regularised`` and ``flexible`` profiles, plus ``gentle`` on tables
-under 20,000 rows) and, for ``auto``, a penalised piecewise-linear logistic regression. ``gbm`` and
+under 20,000 rows, ``deep`` on tables of 20,000 rows or more and at most 500,000 cells) and, for ``auto``, a penalised piecewise-linear logistic regression. ``gbm`` and
 ``scorecard`` keep the best candidate of their kind; ``auto`` blends all candidates with weights on
 a 0.1 grid of the simplex chosen by the out-of-fold AUC of the blended log-odds (GBM profiles that
 share the weight are merged into one LightGBM model). The calibrator is chosen and fitted on
@@ -69,7 +69,7 @@ class TrainConfig:
     date_column: str | None = None
     oot_fraction: float = 0.2
     monotone: bool = False
-    gbm_profiles: tuple[str, ...] = ("regularised", "flexible", "gentle")
+    gbm_profiles: tuple[str, ...] = ("regularised", "flexible", "gentle", "deep")
     scale: Scale = field(default_factory=Scale)
     segment_columns: tuple[str, ...] | None = None
 
@@ -168,13 +168,17 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
     return [(tr.astype(np.int64), te.astype(np.int64)) for tr, te in skf.split(np.zeros(len(y)), y)]
 
 
-def _candidates(cfg: TrainConfig, n_rows: int) -> list[str]:
+def _candidates(cfg: TrainConfig, shape: tuple[int, int]) -> list[str]:
+    n_rows, n_cols = shape
     out: list[str] = []
     if cfg.kind in ("auto", "scorecard"):
         out.append("scorecard")
     if cfg.kind in ("auto", "gbm"):
+        small = n_rows < gbm_mod.INNER_CV_MAX_ROWS
+        big_ok = not small and n_rows * n_cols <= gbm_mod.DEEP_MAX_CELLS
         profiles = [p for p in cfg.gbm_profiles
-                    if n_rows < gbm_mod.INNER_CV_MAX_ROWS or p not in gbm_mod.SMALL_DATA_PROFILES]  # fmt: skip
+                    if (small or p not in gbm_mod.SMALL_DATA_PROFILES)
+                    and (big_ok or p not in gbm_mod.BIG_PROFILES)]  # fmt: skip
         out.extend(f"gbm:{p}" for p in profiles or cfg.gbm_profiles)
     if cfg.kind == "auto":
         out.append("linear")
@@ -506,7 +510,7 @@ def train(
     started = time.perf_counter()
     schema = learn_schema(data.frame, data.spec)
     x = encode(data.frame, schema)
-    cv = cross_validate(data, schema, x, cfg, _candidates(cfg, x.shape[0]), progress)
+    cv = cross_validate(data, schema, x, cfg, _candidates(cfg, (x.shape[0], x.shape[1])), progress)
     choice = choose(cv, data.y, cfg)
     metrics = evaluate(data, x, cv, choice, cfg)
     if progress:
@@ -549,7 +553,7 @@ def oof_for_groups(
     sub = data.restrict(groups)
     schema = learn_schema(sub.frame, sub.spec)
     x = encode(sub.frame, schema)
-    cv = cross_validate(sub, schema, x, cfg, _candidates(cfg, x.shape[0]), progress)
+    cv = cross_validate(sub, schema, x, cfg, _candidates(cfg, (x.shape[0], x.shape[1])), progress)
     choice = choose(cv, sub.y, cfg)
     oof, _ = blended(cv, choice)
     return oof, cv.covered, choice.candidate_auc

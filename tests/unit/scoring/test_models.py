@@ -30,9 +30,21 @@ from xindai.scoring.calibration import Calibrator, fit_isotonic, fit_platt
 from xindai.scoring.frame import encode
 from xindai.scoring.gbm import fit_gbm, merge, raw_logit
 from xindai.scoring.linear import fit_linear
+from xindai.scoring.training import _candidates
 from xindai.scoring.trees import Ensemble
 
 from .conftest import german_path
+
+
+def test_candidates_follow_table_size() -> None:
+    """``gentle`` only under 20,000 rows; ``deep`` only from 20,000 rows up to 500,000 cells."""
+    cfg = TrainConfig()
+    assert "gbm:deep" in _candidates(cfg, (32_581, 11)) and "gbm:gentle" not in _candidates(
+        cfg, (32_581, 11)
+    )
+    assert "gbm:deep" not in _candidates(cfg, (30_000, 39))
+    assert "gbm:gentle" in _candidates(cfg, (1_000, 20))
+    assert "gbm:deep" not in _candidates(cfg, (1_000, 20))
 
 
 def test_training_reports_out_of_fold_metrics(german_result: TrainResult) -> None:
