@@ -73,8 +73,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "path_smooth": 1.0,  # shrinks small leaves towards their parent: the guard for 48 leaves
         "min_data_per_group": 20,
         "cat_smooth": 10.0,
-        # fine bins: money amounts (income, loan amount) carry signal at thresholds the default
-        # 255 quantile bins blur
+        # fine bins: room for sharp thresholds on money amounts (income, loan amount) that 255
+        # quantile bins may blur
         "max_bin": 1023,
     },
 }
