@@ -167,3 +167,13 @@ def test_every_command_has_help() -> None:
     ):
         out = run(*args)
         assert out.returncode == 0 and "Usage" in out.stdout
+
+
+def test_several_server_workers_need_a_shared_web_secret() -> None:
+    """Each worker would sign cookies and CSRF tokens with its own secret: refused up front."""
+    env = {k: v for k, v in os.environ.items() if k != "XINDAI_WEB_SECRET"}
+    out = subprocess.run(
+        [XINDAI, "serve", "--workers", "2"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 2
+    assert out.stderr == "error: workers: more than one worker needs XINDAI_WEB_SECRET set\n"

@@ -16,6 +16,7 @@ from xindai.cli.common import console, emit_json, handle_errors, parse_date
 from xindai.cli.eod import app as eod_app
 from xindai.cli.loan import app as loan_app
 from xindai.cli.product import app as product_app
+from xindai.kernel.errors import ValidationError
 
 # Capabilities whose CLI pulls in heavy libraries (pandas, scikit-learn, LightGBM) load only when
 # their command is run, so `xindai loan quote` starts in a fraction of a second.
@@ -154,13 +155,21 @@ def demo_seed(
 
 
 @app.command()
+@handle_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Uvicorn worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API and web pages (OpenAPI at /docs)."""
+    import os
+
     import uvicorn
+
+    if workers > 1 and not os.environ.get("XINDAI_WEB_SECRET"):
+        # each worker would sign borrowers' cookies and CSRF tokens with its own random secret,
+        # so a form served by one worker would be refused by the next
+        raise ValidationError("workers", "more than one worker needs XINDAI_WEB_SECRET set")
 
     uvicorn.run("xindai.server:create_app", factory=True, host=host, port=port, workers=workers)
 
