@@ -105,6 +105,16 @@ class Money:
         return f"{self.to_yuan()} {self.currency}"
 
 
+def require_positive_fen(value: object, field: str) -> int:
+    """``value`` when it is a positive ``int`` number of fen; else ``ValidationError`` naming
+    ``field`` (a float or bool is refused as such: that is how fen get lost)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"must be an integer number of fen (no floats), got {value!r}")
+    if value <= 0:
+        raise ValidationError(field, f"must be positive, got {value}")
+    return value
+
+
 def format_yuan(fen: int) -> str:
     """Format integer fen as a yuan string with two decimals (``-5`` → ``"-0.05"``)."""
     sign = "-" if fen < 0 else ""

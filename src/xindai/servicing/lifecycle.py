@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from xindai.accounting.journal import JournalEntry, Line, credit, debit
 from xindai.kernel.errors import ConflictError, ValidationError
+from xindai.money.money import require_positive_fen
 from xindai.money.rounding import round_fen
 from xindai.products.loan_product import LoanProduct
 from xindai.servicing.accrual import accrued_through, penalty_micro, post_penalty, rate_parts
@@ -123,13 +124,6 @@ def _entry(loan: Loan, on: date, kind: str, lines: list[Line], memo: str = "") -
     return JournalEntry.of(on, kind, lines, loan_id=loan.id, memo=memo)
 
 
-def _require_positive(amount: int, field: str) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationError(field, "must be an integer number of fen (no floats)")
-    if amount <= 0:
-        raise ValidationError(field, "must be positive")
-
-
 # ------------------------------------------------------------------------------------------------
 # disbursement
 
@@ -141,7 +135,7 @@ def disburse(loan: Loan, product: LoanProduct, on: date, amount: int) -> Journal
     interest accrues only on principal actually disbursed. The caller must have run the loan
     through ``on`` (``catch_up``) before a later draw.
     """
-    _require_positive(amount, "amount")
+    require_positive_fen(amount, "amount")
     if loan.status in (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF):
         raise ConflictError(f"loan {loan.number} is {loan.status.value}; nothing can be disbursed")
     if loan.status is LoanStatus.ACTIVE and not product.multi_tranche:
@@ -359,7 +353,7 @@ def repay(
     loan: Loan, product: LoanProduct, on: date, amount: int
 ) -> tuple[Allocation, JournalEntry]:
     """Apply a repayment value-dated ``on`` (the loan must already be run through ``on``)."""
-    _require_positive(amount, "amount")
+    require_positive_fen(amount, "amount")
     if loan.status is LoanStatus.CLOSED:
         raise ConflictError(f"loan {loan.number} is closed; a repayment cannot be applied")
     if loan.status is LoanStatus.CONTRACTED:
@@ -401,7 +395,7 @@ def prepay(
     fee applies to the principal prepaid. Enough money settles the loan in full (and closes it);
     less re-amortises the rest per ``mode``. Money beyond a full settlement goes back to the borrower.
     """
-    _require_positive(amount, "amount")
+    require_positive_fen(amount, "amount")
     if loan.status is not LoanStatus.ACTIVE:
         raise ConflictError(f"loan {loan.number} is {loan.status.value}; it cannot be prepaid")
     if loan.processed_through != on:

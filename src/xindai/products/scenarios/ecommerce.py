@@ -15,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from xindai.kernel.errors import ValidationError
+from xindai.money.money import require_positive_fen
 from xindai.products.scenarios._util import BASIS, months_between, quantise, yuan
 
 
@@ -26,14 +27,7 @@ class Order:
     compared_prices: bool = False
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.amount_fen, bool)
-            or not isinstance(self.amount_fen, int)
-            or self.amount_fen <= 0
-        ):
-            raise ValidationError(
-                "amount_fen", f"must be a positive integer, got {self.amount_fen!r}"
-            )
+        require_positive_fen(self.amount_fen, "amount_fen")
 
 
 def ecommerce_signals(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from xindai.kernel.errors import ValidationError
+from xindai.money.money import require_positive_fen
 
 WINDOW_24M = 730
 
@@ -27,14 +28,7 @@ class InstalmentRecord:
     amount_fen: int
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.amount_fen, bool)
-            or not isinstance(self.amount_fen, int)
-            or self.amount_fen <= 0
-        ):
-            raise ValidationError(
-                "amount_fen", f"must be a positive integer, got {self.amount_fen!r}"
-            )
+        require_positive_fen(self.amount_fen, "amount_fen")
 
 
 def repayment_signals(
