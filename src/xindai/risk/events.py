@@ -179,6 +179,12 @@ def _req_str(raw: Mapping[str, Any], name: str) -> str:
         raise ValidationError(name, "is required")
     if len(text) > 128:
         raise ValidationError(name, "is longer than 128 characters")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON allows ``"\\ud800"``): such a key could not be stored.
+            raise ValidationError(name, "is not valid Unicode (lone surrogate)") from None
     return text
 
 
@@ -270,11 +276,11 @@ _fromisoformat = datetime.fromisoformat
 
 
 def _fast_str(value: object) -> str | None:
-    """The stripped text of a plain ``str`` of 1..128 characters after stripping, else ``None``
-    (``None`` here means: let the checked path decide)."""
+    """The stripped text of a plain ASCII ``str`` of 1..128 characters after stripping, else
+    ``None`` (``None`` here means: let the checked path decide)."""
     if type(value) is str:
         text = value.strip()
-        if text and len(text) <= 128:
+        if text and len(text) <= 128 and text.isascii():
             return text
     return None
 

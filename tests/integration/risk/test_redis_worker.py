@@ -231,3 +231,69 @@ def test_the_lease_is_renewed_between_checkpoints_further_apart_than_its_ttl(
     worker.release()
     assert stats.applied == 60
     assert sorted(d["e"] for d in decisions(client, prefix)) == sorted(r["event_id"] for r in raws)
+
+
+def test_poison_entries_are_dead_lettered_and_never_stop_the_worker(
+    client: Any, prefix: str
+) -> None:
+    # Each of these once could crash a worker (and, left pending, every worker after it): JSON
+    # nested deeper than the interpreter's stack, and lone surrogates (valid JSON escapes that
+    # cannot be encoded as UTF-8 for Redis) in a subject, a device id and a field name.
+    producer = RedisEventProducer(client, prefix)
+    good = events(20)
+    producer.publish_many(good[:10])
+    base = json.dumps(good[10])[:-1]
+    poison = [
+        "[" * 100_000,
+        '{"a":' * 50_000,
+        base + ', "subject": "u\\udc00"}',
+        base + ', "device_id": "\\ud800x"}',
+        base + ', "col\\ud800": 1}',
+        '{"event_id": "z", "subject": "u", "type": "login\\udc00", "occurred_at": "x"}',
+        "\ufeff" + json.dumps(good[11]),  # a BOM in front: json.loads of bytes accepts it
+        '{"a":' * 960 + "1" + "}" * 960,  # parses (just), then is refused: unknown field "a"
+    ]
+    for text in poison:
+        producer.publish_text(0, text)
+    producer.publish_many(good[12:])
+    worker = RiskWorker(client, prefix, make_engine, consumer="w", block_ms=50)
+    stats = worker.run(stop_when_idle=True)
+    worker.release()
+    assert stats.dead_letters == len(poison) - 1
+    applied = {d["e"] for d in decisions(client, prefix)}
+    assert applied == {r["event_id"] for i, r in enumerate(good) if i != 10}
+    dead = [json.loads(f[b"d"]) for _, f in client.xrange(StreamKeys(prefix, 0).dead)]
+    assert [d["field"] for d in dead] == [
+        "event",
+        "event",
+        "subject",
+        "device_id",
+        "col\ud800",
+        "type",
+        "a",
+    ]
+    assert client.xinfo_groups(StreamKeys(prefix, 0).events)[0]["pending"] == 0
+
+
+def test_streamed_decisions_are_the_compact_json_of_each_decision(client: Any, prefix: str) -> None:
+    # The worker writes decisions by hand (no dict, no encoder call per event); the text must be
+    # exactly the compact JSON of the reference form, hits, non-ASCII ids and levels included.
+    from xindai.risk.ports import InMemoryDecisions
+    from xindai.streams.worker import compact_decision
+
+    raws = events(400)
+    raws[5] = {**raws[5], "subject": "张三\u2028", "event_id": 'e"\\5'}
+    producer = RedisEventProducer(client, prefix)
+    producer.publish_many(raws)
+    worker = RiskWorker(client, prefix, make_engine, consumer="w", block_ms=50)
+    worker.run(stop_when_idle=True)
+    worker.release()
+    streamed = [f[b"d"].decode() for _, f in client.xrange(StreamKeys(prefix, 0).decisions)]
+    reference = make_engine()
+    kept = InMemoryDecisions()
+    reference.decisions = kept
+    for raw in raws:
+        reference.process_raw(raw)
+    expected = [compact_decision(d) for d in kept.items]
+    assert streamed == expected
+    assert any(json.loads(text)["h"] for text in streamed)  # some rules fired

@@ -38,6 +38,8 @@ def test_parses_to_aware_utc() -> None:
         ({"colour": "red"}, "colour", "not a field"),
         ({"attributes": {"x": [1]}}, "attributes.x", "string, number or boolean"),
         ({"label": 2}, "label", "0 or 1"),
+        ({"subject": "u\udc00"}, "subject", "lone surrogate"),
+        ({"device_id": "\ud800"}, "device_id", "lone surrogate"),
     ],
 )
 def test_bad_input_names_field_and_reason(patch: dict, field: str, fragment: str) -> None:
@@ -80,6 +82,7 @@ def test_round_trip(amount: int, lat: float, lon: float, seconds: int, kind: Eve
 _STRS = st.one_of(
     st.text(max_size=5),
     st.sampled_from(["", " ", "u1", " u1 ", "x" * 128, "x" * 129, " " + "x" * 128, "\u00e9"]),
+    st.sampled_from(["\ud800", "u\udc00", "\u5f20\u4e09", "\u00a0u1\u00a0"]),
     st.integers(min_value=-3, max_value=3),
     st.booleans(),
     st.none(),
