@@ -297,3 +297,28 @@ def test_streamed_decisions_are_the_compact_json_of_each_decision(client: Any, p
     expected = [compact_decision(d) for d in kept.items]
     assert streamed == expected
     assert any(json.loads(text)["h"] for text in streamed)  # some rules fired
+
+
+def test_pending_entries_deleted_from_the_stream_are_acknowledged_not_applied(
+    client: Any, prefix: str
+) -> None:
+    # A previous life of "w" read six entries and died; three of them (including the last) were
+    # then deleted from the stream (XDEL/XTRIM). Its next life must apply the other three once,
+    # acknowledge all six and go on to the new entries — not stall on the gap.
+    raws = events(9)
+    producer = RedisEventProducer(client, prefix)
+    producer.publish_many(raws[:6])
+    stream = StreamKeys(prefix, 0).events
+    worker = RiskWorker(client, prefix, make_engine, consumer="w", block_ms=50)
+    worker.ensure_group()
+    read = client.xreadgroup("risk", "w", {stream: ">"}, count=6)
+    ids = [entry_id for entry_id, _ in read[0][1]]
+    client.xdel(stream, ids[1], ids[4], ids[5])
+    producer.publish_many(raws[6:])
+    stats = worker.run(stop_when_idle=True)
+    worker.release()
+    assert stats.applied == 6
+    assert sorted(d["e"] for d in decisions(client, prefix)) == sorted(
+        r["event_id"] for i, r in enumerate(raws) if i not in (1, 4, 5)
+    )
+    assert client.xinfo_groups(stream)[0]["pending"] == 0
