@@ -26,6 +26,16 @@ import redis
 
 GROUP = "risk"
 
+# One script call per batch appends every payload of one partition's stream, one entry per event:
+# the same entries as pipelined XADDs, without building, packing and parsing a command and a reply
+# per event in the client.
+PUBLISH_LUA = """
+for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'e', ARGV[i]) end
+return #ARGV
+"""
+# ``json.dumps(raw, separators=..., default=str)`` with one encoder instead of one per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
 
 @dataclass(frozen=True, slots=True)
 class StreamKeys:
@@ -59,36 +69,46 @@ def partition_of(subject: str, partitions: int) -> int:
 
 
 class RedisEventProducer:
-    """Publishes raw events to the partition streams, pipelined."""
+    """Publishes raw events to the partition streams, ``batch`` events per script call."""
 
     def __init__(
         self, client: redis.Redis, prefix: str, partitions: int = 1, batch: int = 1000
     ) -> None:
         if partitions < 1:
             raise ValueError("partitions must be >= 1")
+        if batch < 1:
+            raise ValueError("batch must be >= 1")
         self.client = client
         self.prefix = prefix
         self.partitions = partitions
         self.batch = batch
+        self._streams = [StreamKeys(prefix, p).events for p in range(partitions)]
+        self._publish = client.register_script(PUBLISH_LUA)
 
     def publish_many(self, raws: Iterable[Mapping[str, Any]]) -> int:
-        """XADD every event to its subject's partition; returns how many were sent."""
+        """XADD every event (compact JSON in field ``e``) to its subject's partition, in order
+        within each partition; returns how many were sent."""
         sent = 0
-        pipe = self.client.pipeline(transaction=False)
-        pending = 0
+        batch, partitions = self.batch, self.partitions
+        buffers: list[list[str]] = [[] for _ in range(partitions)]
+        partition = 0
         for raw in raws:
-            subject = str(raw.get("subject", ""))
-            key = StreamKeys(self.prefix, partition_of(subject, self.partitions)).events
-            pipe.xadd(key, {"e": json.dumps(raw, separators=(",", ":"), default=str)})
-            pending += 1
-            if pending >= self.batch:
-                pipe.execute()
-                sent += pending
-                pending = 0
-        if pending:
-            pipe.execute()
-            sent += pending
+            if partitions > 1:
+                partition = partition_of(str(raw.get("subject", "")), partitions)
+            buffer = buffers[partition]
+            buffer.append(_ENCODE(raw))
+            if len(buffer) >= batch:
+                sent += self._send(partition, buffer)
+        for partition, buffer in enumerate(buffers):
+            if buffer:
+                sent += self._send(partition, buffer)
         return sent
+
+    def _send(self, partition: int, buffer: list[str]) -> int:
+        count = len(buffer)
+        self._publish(keys=[self._streams[partition]], args=buffer)
+        buffer.clear()
+        return count
 
     def publish(self, raw: Mapping[str, Any]) -> None:
         self.publish_many([raw])

@@ -322,3 +322,18 @@ def test_pending_entries_deleted_from_the_stream_are_acknowledged_not_applied(
         r["event_id"] for i, r in enumerate(raws) if i not in (1, 4, 5)
     )
     assert client.xinfo_groups(stream)[0]["pending"] == 0
+
+
+def test_the_producer_partitions_by_subject_and_keeps_each_partition_in_order(
+    client: Any, prefix: str
+) -> None:
+    from xindai.streams.redis_streams import partition_of
+
+    raws = events(250)
+    sent = RedisEventProducer(client, prefix, partitions=3, batch=7).publish_many(raws)
+    assert sent == len(raws)
+    for p in range(3):
+        rows = client.xrange(StreamKeys(prefix, p).events)
+        mine = [r for r in raws if partition_of(r["subject"], 3) == p]
+        assert mine, "every partition gets some subjects in this sample"
+        assert [json.loads(fields[b"e"]) for _, fields in rows] == mine
