@@ -307,27 +307,55 @@ class RiskWorker:
                 self.flush()
                 self.stats.seconds = time.perf_counter() - started
                 return self.stats
-        while True:
-            entries, last = self._read_batch(">")
-            if last is None:  # nothing new: wait for it in a blocking read
-                entries = self._read(">", block=True)
-            if entries:
+        # New entries. The next batch is requested before this one is applied (on a connection of
+        # its own), so Redis prepares it while the engine works; the entries it delivers are
+        # pending like any other until a checkpoint acknowledges them.
+        conn = self.client.connection_pool.get_connection()
+        inflight = False
+        try:
+            while True:
+                if not inflight:
+                    self._send_read(conn, ">")
+                    inflight = True
+                entries, last = _parse_read(conn.read_response(), self._unacked)
+                inflight = False
+                idle = False
+                if last is None:  # nothing new: wait for it in a blocking read
+                    entries = self._read(">", block=True)
+                    idle = not entries
+                elif max_events is None or self.stats.applied + len(entries) < max_events:
+                    self._send_read(conn, ">")
+                    inflight = True
+                if entries:
+                    self._apply(entries)
+                now = time.monotonic()
+                self._renew_if_due(now)
+                due = (
+                    len(self._unacked) >= self.checkpoint_every
+                    or now - self._last_flush >= self.checkpoint_interval_s
+                )
+                if due or not entries:
+                    self.flush()
+                if max_events is not None and self.stats.applied >= max_events:
+                    break
+                if idle and stop_when_idle:
+                    break
+            if inflight:  # delivered to us already: apply it rather than leave it pending
+                entries, _ = _parse_read(conn.read_response(), self._unacked)
+                inflight = False
                 self._apply(entries)
-            now = time.monotonic()
-            self._renew_if_due(now)
-            due = (
-                len(self._unacked) >= self.checkpoint_every
-                or now - self._last_flush >= self.checkpoint_interval_s
-            )
-            if due or not entries:
-                self.flush()
-            if max_events is not None and self.stats.applied >= max_events:
-                break
-            if not entries and stop_when_idle:
-                break
+        finally:
+            if inflight:  # an exception with a reply on the way: the connection is unusable
+                conn.disconnect()  # type: ignore[no-untyped-call]
+            self.client.connection_pool.release(conn)
         self.flush()
         self.stats.seconds = time.perf_counter() - started
         return self.stats
+
+    def _send_read(self, conn: Any, last_id: bytes | str) -> None:
+        conn.send_command(
+            "EVAL", READ_LUA, 1, self.keys.events, GROUP, self.consumer, self.batch, last_id
+        )
 
     def _renew_if_due(self, now: float) -> None:
         """Keep the lease alive between checkpoints (which may be further apart than the TTL):
@@ -342,24 +370,10 @@ class RiskWorker:
         """Up to ``batch`` entries after ``last_id`` (``">"``: new ones) as ``(id, payload)``, and
         the last id read (``None``: nothing). Entries deleted from the stream while pending carry
         no payload: they are acknowledged with the batch, never applied."""
-        ids_blob, lens_blob, blob = self._read_script(
+        reply = self._read_script(
             keys=[self.keys.events], args=[GROUP, self.consumer, self.batch, last_id]
         )
-        if not ids_blob:
-            return [], None
-        ids = ids_blob.split(b",")
-        entries: list[tuple[bytes, bytes]] = []
-        gone: list[bytes] = []
-        pos = 0
-        for entry_id, size in zip(ids, map(int, lens_blob.split(b",")), strict=True):
-            if size < 0:
-                gone.append(entry_id)
-                continue
-            end = pos + size
-            entries.append((entry_id, blob[pos:end]))
-            pos = end
-        self._unacked.extend(gone)
-        return entries, ids[-1]
+        return _parse_read(reply, self._unacked)
 
     def _read(self, last_id: bytes | str, block: bool) -> list[tuple[bytes, bytes]]:
         """``XREADGROUP`` through redis-py (the blocking wait of an idle worker)."""
@@ -440,6 +454,25 @@ class RiskWorker:
         """Give the lease up (clean shutdown) so another worker need not wait for the TTL."""
         if self.client.get(self.keys.lease) == self.consumer.encode():
             self.client.delete(self.keys.lease)
+
+
+def _parse_read(reply: Any, unacked: list[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """``READ_LUA``'s three blobs as ``(id, payload)`` entries and the last id read (``None``:
+    nothing). Ids of entries deleted while pending go straight to ``unacked``."""
+    ids_blob, lens_blob, blob = reply
+    if not ids_blob:
+        return [], None
+    ids = ids_blob.split(b",")
+    entries: list[tuple[bytes, bytes]] = []
+    pos = 0
+    for entry_id, size in zip(ids, map(int, lens_blob.split(b",")), strict=True):
+        if size < 0:
+            unacked.append(entry_id)
+            continue
+        end = pos + size
+        entries.append((entry_id, blob[pos:end]))
+        pos = end
+    return entries, ids[-1]
 
 
 def _no_cases(engine: RiskEngine) -> Any:
