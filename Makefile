@@ -9,7 +9,9 @@ PORT   ?= 8000
 
 .PHONY: run test check lint format typecheck imports install bench clean
 
-$(STAMP): pyproject.toml
+# The editable install also compiles the risk engine's window kernel (Cython) into src/; a changed
+# kernel source re-runs it.
+$(STAMP): pyproject.toml setup.py src/xindai/risk/_kernel.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -110,6 +110,13 @@ class Watchlists:
     def __init__(self) -> None:
         self.black: dict[ListKind, set[str]] = {k: set() for k in ListKind}
         self.white: dict[ListKind, set[str]] = {k: set() for k in ListKind}
+        # The same set objects, for ``screen`` (``load`` refills them in place).
+        self._black = (
+            self.black[ListKind.SUBJECT],
+            self.black[ListKind.DEVICE],
+            self.black[ListKind.IP],
+        )
+        self._white = self.white[ListKind.SUBJECT]
 
     @staticmethod
     def check(kind: ListKind | str, value: str) -> ListKind:
@@ -141,6 +148,15 @@ class Watchlists:
     def whitelisted(self, subject: str) -> bool:
         return subject in self.white[ListKind.SUBJECT]
 
+    def screen(self, subject: str, device: str | None, ip: str | None) -> tuple[bool, str | None]:
+        """``(whitelisted(subject), blacklisted(subject, device, ip))`` in one call for the
+        decision path: with empty lists (the common case) it costs two truth tests."""
+        black, white = self._black, self._white
+        whitelisted = bool(white) and subject in white
+        if not black[0] and not black[1] and not black[2]:
+            return whitelisted, None
+        return whitelisted, self.blacklisted(subject, device, ip)
+
     def dump(self) -> dict[str, Any]:
         return {
             "black": {k.value: sorted(v) for k, v in self.black.items()},
@@ -149,5 +165,8 @@ class Watchlists:
 
     def load(self, data: dict[str, Any]) -> None:
         for k in ListKind:
-            self.black[k] = set(data.get("black", {}).get(k.value, []))
-            self.white[k] = set(data.get("white", {}).get(k.value, []))
+            # In place: ``screen`` holds references to these sets.
+            self.black[k].clear()
+            self.black[k].update(data.get("black", {}).get(k.value, []))
+            self.white[k].clear()
+            self.white[k].update(data.get("white", {}).get(k.value, []))

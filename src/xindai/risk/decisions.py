@@ -130,3 +130,74 @@ def decision_from_json(raw: Mapping[str, Any]) -> Decision:
         listed=raw.get("listed"),
         label=raw.get("label"),
     )
+
+
+# --- the decision path's constructor ------------------------------------------------------------
+# A frozen dataclass sets each field through ``object.__setattr__`` (~4 µs for 18 fields); the
+# engine makes one record per event, so it fills the slots directly through their descriptors
+# (~1 µs). Same object, same immutability afterwards (``test_new_decision_equals_the_dataclass``).
+_new = object.__new__
+_fields = Decision.__slots__  # type: ignore[attr-defined]
+(
+    _s_decision_id,
+    _s_event_id,
+    _s_subject,
+    _s_event_type,
+    _s_occurred_at,
+    _s_action,
+    _s_points,
+    _s_hits,
+    _s_shadow_hits,
+    _s_indicators,
+    _s_model_score,
+    _s_anomaly_score,
+    _s_level_before,
+    _s_level_after,
+    _s_latency_us,
+    _s_errors,
+    _s_listed,
+    _s_label,
+) = (getattr(Decision, name).__set__ for name in _fields)
+
+
+def new_decision(
+    decision_id: str,
+    event_id: str,
+    subject: str,
+    event_type: str,
+    occurred_at: str,
+    action: Action,
+    points: float,
+    hits: tuple[RuleHit, ...],
+    shadow_hits: tuple[RuleHit, ...],
+    indicators: Mapping[str, float],
+    model_score: float | None,
+    anomaly_score: float | None,
+    level_before: int,
+    level_after: int,
+    latency_us: float,
+    errors: tuple[str, ...],
+    listed: str | None,
+    label: int | None,
+) -> Decision:
+    """``Decision(...)`` with every field positional, without the frozen dataclass's setattr."""
+    d: Decision = _new(Decision)
+    _s_decision_id(d, decision_id)
+    _s_event_id(d, event_id)
+    _s_subject(d, subject)
+    _s_event_type(d, event_type)
+    _s_occurred_at(d, occurred_at)
+    _s_action(d, action)
+    _s_points(d, points)
+    _s_hits(d, hits)
+    _s_shadow_hits(d, shadow_hits)
+    _s_indicators(d, indicators)
+    _s_model_score(d, model_score)
+    _s_anomaly_score(d, anomaly_score)
+    _s_level_before(d, level_before)
+    _s_level_after(d, level_after)
+    _s_latency_us(d, latency_us)
+    _s_errors(d, errors)
+    _s_listed(d, listed)
+    _s_label(d, label)
+    return d

@@ -28,12 +28,14 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from xindai.kernel import ValidationError
+from xindai.risk.accel import kernel
 from xindai.risk.cases import AnalystAction, Case, Watchlists
 from xindai.risk.codegen import RulesFn, compile_rules, compile_source, identifier
-from xindai.risk.decisions import Decision, RuleHit
+from xindai.risk.decisions import Decision, RuleHit, new_decision
 from xindai.risk.events import Event, EventType, parse_event
 from xindai.risk.indicators import NAN, FusedDelayed, FusedRing, Indicator, fuse
 from xindai.risk.level import LevelPolicy, LevelState, apply_evidence, decayed
+from xindai.risk.native import build_plan
 from xindai.risk.ports import (
     CaseStore,
     DeadLetter,
@@ -53,6 +55,10 @@ KEY_GETTERS: dict[str, Callable[[Event], str | None]] = {
     "terminal": lambda ev: ev.terminal_id,
     "event": lambda ev: "",
 }
+_REPAYMENT = EventType.REPAYMENT_MADE
+
+# The event attribute that holds each key kind (the "event" kind has none).
+_KEY_ATTRS = {"subject": "subject", "device": "device_id", "ip": "ip", "terminal": "terminal_id"}
 
 
 @contextmanager
@@ -153,6 +159,7 @@ class RiskEngine:
         track_dirty: bool = False,
         clock: Callable[[], float] = time.perf_counter,
         compiled: bool = True,
+        native: bool = True,
     ) -> None:
         self.registry = registry
         self.ruleset = ruleset
@@ -177,6 +184,10 @@ class RiskEngine:
         self.dirty: set[tuple[str, str]] = set()
         self._clock = clock
         self._ops: dict[str, list[Indicator | FusedRing | FusedDelayed]] = {}
+        self._template: dict[str, float] = dict.fromkeys(
+            [*(i.name for i in registry.indicators), "model_score", "anomaly_score", "risk_level"],
+            NAN,
+        )
         self._plans = {t: self._plan(t) for t in EventType}
         # Per event type: (condition, rule id, active hit, shadow hit, shadow?, severity), with the
         # hit records built once here rather than per firing.
@@ -200,9 +211,12 @@ class RiskEngine:
         self.compiled = compiled
         self._ind_fns: dict[EventType, Callable[[Event, dict[str, float], Any], None]] = {}
         self._rule_fns: dict[EventType, RulesFn] = {}
+        # With the compiled window kernel built (``xindai.risk.accel``), the indicator plans run
+        # in it; ``native=False`` keeps the generated Python plans (the cross-check reference).
+        self.native = compiled and native and kernel is not None
         if compiled:
             for t in EventType:
-                self._ind_fns[t] = self._compile_plan(t)
+                self._ind_fns[t] = self._native_plan(t) if self.native else self._compile_plan(t)
                 trees = [r.condition.tree for r in ruleset.for_type(t)]
                 if any(tree is None for tree in trees):
                     raise ValueError("compiled=True needs rule conditions with their parse trees")
@@ -256,6 +270,16 @@ class RiskEngine:
             )
         return tuple(groups)
 
+    def _native_plan(self, event_type: EventType) -> Callable[[Event, dict[str, float], Any], None]:
+        """The plan of ``event_type`` in the compiled kernel (same steps, same order)."""
+        return build_plan(
+            [
+                (g.kind, _KEY_ATTRS.get(g.kind), g.table, g.steps, g.fused, g.names)
+                for g in self._plans[event_type]
+            ],
+            self._kind_ops,
+        )
+
     def _compile_plan(
         self, event_type: EventType
     ) -> Callable[[Event, dict[str, float], Any], None]:
@@ -265,7 +289,7 @@ class RiskEngine:
         indicator names appear in the source; the step functions live in its namespace."""
         ns: dict[str, Any] = {"NAN": NAN}
         lines = ["def _plan(ev, values, dirty):"]
-        attr = {"subject": "subject", "device": "device_id", "ip": "ip", "terminal": "terminal_id"}
+        attr = _KEY_ATTRS
         for g, group in enumerate(self._plans[event_type]):
             if group.kind == "event":
                 for idx, name, fn, _counts, _empty in group.steps:
@@ -324,7 +348,9 @@ class RiskEngine:
     # --- the decision path --------------------------------------------------------------------
     def indicators(self, event: Event) -> dict[str, float]:
         """Fold ``event`` into every window and return all indicator values (no dedup check)."""
-        values: dict[str, float] = {}
+        # A copy of the presized template: no rehashing as ~50 values go in, and one key order
+        # (registry order) for every decision whatever the plan or the missing keys.
+        values = self._template.copy()
         if self.compiled:
             self._ind_fns[event.type](event, values, self.dirty if self.track_dirty else None)
             return values
@@ -399,17 +425,27 @@ class RiskEngine:
         anomaly_score: float | None = None,
     ) -> Decision:
         """Model, rules, level and decision for an admitted event whose indicators are known
-        (``model_score`` / ``anomaly_score`` may come from a batched caller)."""
+        (``model_score`` / ``anomaly_score`` may come from a batched caller).
+
+        Written for the hot path (one call per event): locals instead of repeated attribute
+        chains, one watchlist screen, the decay inlined (``level.decayed``) and the record built by
+        ``new_decision``. ``tests/unit/risk`` pins its behaviour."""
+        policy = self.policy
         if model_score is None and self.model is not None:
             model_score = self.model.score(values)
         if anomaly_score is None and self.anomaly is not None:
             anomaly_score = self.anomaly.score(values)
         subject = event.subject
+        ts = event.ts
         state = self.levels.get(subject)
         if state is None:
-            state = self.levels[subject] = LevelState(0.0, event.ts)
-        level_policy = self.policy.level
-        level_before = level_policy.level_of(decayed(level_policy, state, event.ts))
+            state = self.levels[subject] = LevelState(0.0, ts)
+        level_policy = policy.level
+        # ``decayed(level_policy, state, ts)``, inlined.
+        before = state.score
+        if ts > state.ts and before != 0.0:
+            before = before * 0.5 ** ((ts - state.ts) / level_policy.half_life_s)
+        level_before = level_policy.level_of(before)
         values["model_score"] = NAN if model_score is None else model_score
         values["anomaly_score"] = NAN if anomaly_score is None else anomaly_score
         values["risk_level"] = float(level_before)
@@ -417,7 +453,7 @@ class RiskEngine:
         hits: list[RuleHit] = []
         shadow: list[RuleHit] = []
         errors: list[str] = []
-        whitelisted = self.watchlists.whitelisted(subject)
+        whitelisted, listed = self.watchlists.screen(subject, event.device_id, event.ip)
         action = Action.ALLOW
         severity = 0
         points = 0.0
@@ -455,43 +491,41 @@ class RiskEngine:
         if errors:
             self.stats.rule_errors += len(errors)
 
-        if model_score is not None and not math.isnan(model_score):
-            points += self.policy.model_weight * model_score
-        if anomaly_score is not None and not math.isnan(anomaly_score):
-            points += self.policy.anomaly_weight * anomaly_score
-        listed = self.watchlists.blacklisted(subject, event.device_id, event.ip)
+        if model_score is not None and model_score == model_score:  # not NaN
+            points += policy.model_weight * model_score
+        if anomaly_score is not None and anomaly_score == anomaly_score:
+            points += policy.anomaly_weight * anomaly_score
         if listed is not None:
             action = Action.BLOCK
 
-        if event.type is EventType.REPAYMENT_MADE and event.attributes.get("on_time") is True:
+        if event.type is _REPAYMENT and event.attributes.get("on_time") is True:
             points -= level_policy.good_credit
         if points:
-            apply_evidence(level_policy, state, event.ts, points)
-        level_after = level_policy.level_of(
-            state.score if points else decayed(level_policy, state, event.ts)
-        )
+            level_after = level_policy.level_of(apply_evidence(level_policy, state, ts, points))
+        else:
+            level_after = level_before
         if self.track_dirty:
             self.dirty.add(("level", subject))
 
-        decision = Decision(
-            decision_id="d-" + event.event_id,
-            event_id=event.event_id,
-            subject=subject,
-            event_type=event.type.value,
-            occurred_at=event.occurred_at.isoformat(),
-            action=action,
-            points=points,
-            hits=tuple(hits),
-            shadow_hits=tuple(shadow),
-            indicators=values,
-            model_score=model_score,
-            anomaly_score=anomaly_score,
-            level_before=level_before,
-            level_after=level_after,
-            latency_us=(self._clock() - start) * 1e6,
-            errors=tuple(errors),
-            listed=listed,
-            label=event.label,
+        decision = new_decision(
+            "d-" + event.event_id,
+            event.event_id,
+            subject,
+            event.type.value,
+            event.occurred_at.isoformat(),
+            action,
+            points,
+            tuple(hits),
+            tuple(shadow),
+            values,
+            model_score,
+            anomaly_score,
+            level_before,
+            level_after,
+            (self._clock() - start) * 1e6,
+            tuple(errors),
+            listed,
+            event.label,
         )
         self.stats.processed += 1
         self.stats.actions[action] += 1

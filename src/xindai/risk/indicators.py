@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from xindai.risk.accel import kernel
 from xindai.risk.events import Event, EventType
 from xindai.risk.geo import haversine_km, local_hour, local_weekday
 from xindai.risk.windows import DelayedRing, DistinctRing, MaxRing, MultiRing, SumRing
@@ -105,6 +106,21 @@ def _categorical(spec: IndicatorSpec) -> Callable[[Event], str | None]:
 def _scale(spec: IndicatorSpec) -> float:
     """Amounts live in fen in the state and are read in yuan."""
     return 100.0 if (spec.field or "amount") == "amount" else 1.0
+
+
+def scale_of(spec: IndicatorSpec) -> float:
+    """The divisor from state units to read-out units (fen → yuan for amounts)."""
+    return _scale(spec)
+
+
+def numeric_attr(spec: IndicatorSpec) -> str | None:
+    """The attribute a numeric indicator reads, or ``None`` for the amount (``_numeric``)."""
+    fld = spec.field or "amount"
+    if fld == "amount":
+        return None
+    if fld.startswith("attr:"):
+        return fld[5:]
+    raise ValueError(f"field {fld!r} is not numeric")
 
 
 class Indicator:
@@ -261,7 +277,7 @@ class _Last:
 
 
 def _compile_since_last(ind: Indicator, spec: IndicatorSpec) -> None:
-    ind.new_state = _Last
+    ind.new_state = LastState
 
     def update(st: _Last, ev: Event) -> float:
         # The gap to the previous matching event, not to this one (which would always be 0).
@@ -279,7 +295,7 @@ def _compile_since_last(ind: Indicator, spec: IndicatorSpec) -> None:
 
 def _compile_gps(ind: Indicator, spec: IndicatorSpec) -> None:
     speed = spec.kind == "gps_speed"
-    ind.new_state = _Last  # a: ts, b: lat, c: lon, d: last hop value
+    ind.new_state = LastState  # a: ts, b: lat, c: lon, d: last hop value
 
     def update(st: _Last, ev: Event) -> float:
         if ev.lat is None or ev.lon is None:
@@ -300,7 +316,7 @@ def _compile_gps(ind: Indicator, spec: IndicatorSpec) -> None:
 
 
 def _compile_region_mismatch(ind: Indicator, spec: IndicatorSpec) -> None:
-    ind.new_state = _Last  # a: last GPS region, b: last IP region
+    ind.new_state = LastState  # a: last GPS region, b: last IP region
 
     def update(st: _Last, ev: Event) -> float:
         attrs = ev.attributes
@@ -318,6 +334,13 @@ def _compile_region_mismatch(ind: Indicator, spec: IndicatorSpec) -> None:
         return 1.0 if st.a != st.b else 0.0
 
     ind.update, ind.read = update, read
+
+
+# The compiled kernel's record when it is built (the ``since_last`` kernel operation needs it).
+if TYPE_CHECKING:
+    LastState = _Last
+else:
+    LastState = kernel.Last if kernel is not None else _Last
 
 
 class _ChangeState:

@@ -14,17 +14,23 @@ right, late events are near the head); an event older than the ring is refused (
 ``False``). The engine's lateness limit is normally far tighter than any ring.
 
 State serialises to plain JSON lists (``dump``/``load``) for checkpoints: no pickle.
+
+These classes are the reference implementation; ``xindai.risk._kernel`` compiles the same rings
+(except ``DistinctRing``), and the module-level names ``SumRing`` etc. pick the compiled ones when
+they are built (see ``xindai.risk.accel``).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from xindai.risk.accel import kernel
 
 NEG_INF_BUCKET = -(1 << 62)
 
 
-class SumRing:
+class PySumRing:
     """Count, sum and sum of squares over a sliding window (ints stay exact)."""
 
     __slots__ = ("buckets", "count", "head", "n", "sq", "total", "width")
@@ -99,7 +105,7 @@ def _insert_late(buckets: deque[list[Any]], bid: int, make: Any, count: int, x: 
     return bucket
 
 
-class MaxRing:
+class PyMaxRing:
     """Maximum over a sliding window; the cached max is recomputed only when its bucket expires."""
 
     __slots__ = ("best", "buckets", "head", "n", "width")
@@ -155,7 +161,7 @@ class MaxRing:
         self.buckets = deque(list(b) for b in data[2])
 
 
-class DistinctRing:
+class PyDistinctRing:
     """Number of distinct values over a sliding window (per-bucket value counts)."""
 
     __slots__ = ("buckets", "counts", "head", "n", "width")
@@ -219,7 +225,7 @@ class DistinctRing:
         self.counts = counts
 
 
-class DelayedRing:
+class PyDelayedRing:
     """Counts and positives over a window that ends ``delay`` buckets before the watermark.
 
     Used for delayed-label entity risk: a terminal's fraud rate over ``(h - delay - n, h - delay]``,
@@ -301,7 +307,7 @@ class DelayedRing:
         self.matured = deque(list(b) for b in data[4])
 
 
-class MultiRing:
+class PyMultiRing:
     """One ring feeding several aggregates (fused indicators): all-events count, and count, sum and
     sum of squares of the events that carry a value. ``add(ts, None)`` counts without a value."""
 
@@ -378,3 +384,22 @@ class MultiRing:
     def load(self, data: list[Any]) -> None:
         self.head, self.count, self.nx, self.total, self.sq = data[:5]
         self.buckets = deque(list(b) for b in data[5])
+
+
+# The active implementation: the compiled kernel's rings when it is built (same API, same dumps —
+# ``tests/unit/risk/test_native.py``), else the Python ones above, which stay the reference.
+DistinctRing = PyDistinctRing
+if TYPE_CHECKING:
+    SumRing = PySumRing
+    MaxRing = PyMaxRing
+    DelayedRing = PyDelayedRing
+    MultiRing = PyMultiRing
+elif kernel is not None:
+    SumRing, MaxRing, DelayedRing, MultiRing = (
+        kernel.SumRing,
+        kernel.MaxRing,
+        kernel.DelayedRing,
+        kernel.MultiRing,
+    )
+else:
+    SumRing, MaxRing, DelayedRing, MultiRing = PySumRing, PyMaxRing, PyDelayedRing, PyMultiRing
