@@ -3,7 +3,8 @@
 Keys (all under one ``prefix`` so deployments and tests never collide):
 
 * ``{prefix}:events:{p}``    the event stream of partition ``p`` (field ``e``: the event JSON);
-* ``{prefix}:state:{p}``     hash: the partition's checkpointed window state, one field per entity;
+* ``{prefix}:state:{p}``     hash: the partition's window state snapshot, one field per entity;
+* ``{prefix}:snapshot:{p}``  the id of the last stream entry whose effect the state hash holds;
 * ``{prefix}:lease:{p}``     the owning worker's name, with a TTL (one worker owns a partition);
 * ``{prefix}:decisions:{p}`` compact decisions written by the worker, exactly once per event;
 * ``{prefix}:dead:{p}``      dead letters (raw payload, field, reason).
@@ -49,6 +50,10 @@ class StreamKeys:
     @property
     def state(self) -> str:
         return f"{self.prefix}:state:{self.partition}"
+
+    @property
+    def snapshot(self) -> str:
+        return f"{self.prefix}:snapshot:{self.partition}"
 
     @property
     def lease(self) -> str:

@@ -24,6 +24,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,14 +38,16 @@ from xindai.risk.ports import DeadLetter
 from xindai.streams.redis_streams import GROUP, StreamKeys
 
 # ARGV: consumer, lease ms, group, then three blobs — the decisions and the dead letters (JSON
-# texts, one per line: JSON never contains a raw newline) and the entry ids (comma-separated) —
-# then the changed state as field/value pairs. Blobs instead of one argument per item: packing
-# hundreds of thousands of small arguments cost the client more than the script costs Redis.
+# texts, one per line: JSON never contains a raw newline) and the entry ids (comma-separated) — then
+# the snapshot position ('' when this checkpoint is not a snapshot) and the changed state as
+# field/value pairs. Blobs instead of one argument per item: packing hundreds of thousands of small
+# arguments cost the client more than the script costs Redis.
 FLUSH_LUA = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local group = ARGV[3]
-for k = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[k], ARGV[k + 1]) end
+for k = 8, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[k], ARGV[k + 1]) end
+if ARGV[7] ~= '' then redis.call('SET', KEYS[6], ARGV[7]) end
 for d in string.gmatch(ARGV[4], '[^\\n]+') do redis.call('XADD', KEYS[4], '*', 'd', d) end
 for d in string.gmatch(ARGV[5], '[^\\n]+') do redis.call('XADD', KEYS[5], '*', 'd', d) end
 local chunk, n = {}, 0
@@ -56,33 +59,47 @@ if n > 0 then redis.call('XACK', KEYS[3], group, unpack(chunk)) end
 return 1
 """
 
-
-# A batch read as three blobs instead of five protocol elements per entry (parsing those in redis-py
-# cost ~10 CPU-µs per entry, more than everything else the worker does outside the engine): the
-# entry ids and the payload lengths (comma-separated; -1 marks an entry deleted from the stream
-# while pending) and the payloads (field ``e``) concatenated. Non-blocking: scripts cannot block;
-# an idle worker waits in a plain XREADGROUP ... BLOCK instead.
-READ_LUA = """
+# Stream entries as three blobs instead of five protocol elements per entry (parsing those in
+# redis-py cost ~10 CPU-µs per entry, more than everything else the worker does outside the
+# engine): the entry ids and the payload lengths (comma-separated; -1 marks an entry deleted from
+# the stream while pending) and the payloads (field ``e``) concatenated.
+_BLOBS_LUA = """
+local function blobs(entries)
+  local ids, lens, parts = {}, {}, {}
+  for i, entry in ipairs(entries) do
+    ids[i] = entry[1]
+    local fields = entry[2]
+    if fields then
+      local payload = ''
+      for j = 1, #fields, 2 do
+        if fields[j] == 'e' then payload = fields[j + 1] end
+      end
+      parts[#parts + 1] = payload
+      lens[i] = #payload
+    else
+      lens[i] = -1
+    end
+  end
+  return {table.concat(ids, ','), table.concat(lens, ','), table.concat(parts)}
+end
+"""
+# A batch read. Non-blocking (scripts cannot block): an idle worker waits in XREADGROUP ... BLOCK.
+READ_LUA = (
+    _BLOBS_LUA
+    + """
 local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3],
                      'STREAMS', KEYS[1], ARGV[4])
 if not r or not r[1] then return {'', '', ''} end
-local ids, lens, parts = {}, {}, {}
-for i, entry in ipairs(r[1][2]) do
-  ids[i] = entry[1]
-  local fields, payload = entry[2], nil
-  if fields then
-    payload = ''
-    for j = 1, #fields, 2 do
-      if fields[j] == 'e' then payload = fields[j + 1] end
-    end
-    parts[#parts + 1] = payload
-    lens[i] = #payload
-  else
-    lens[i] = -1
-  end
-end
-return {table.concat(ids, ','), table.concat(lens, ','), table.concat(parts)}
+return blobs(r[1][2])
 """
+)
+# Entries in an id range (the replay after a snapshot), as blobs.
+RANGE_LUA = (
+    _BLOBS_LUA
+    + """
+return blobs(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', ARGV[3]))
+"""
+)
 
 RENEW_LUA = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -197,7 +214,9 @@ def compact_decision(decision: Decision) -> str:
 class WorkerStats:
     applied: int = 0
     reclaimed: int = 0
+    replayed: int = 0
     checkpoints: int = 0
+    snapshots: int = 0
     dead_letters: int = 0
     seconds: float = 0.0
 
@@ -217,6 +236,8 @@ class RiskWorker:
         batch: int = 1_000,
         checkpoint_every: int = 50_000,
         checkpoint_interval_s: float = 5.0,
+        snapshot_every: int = 500_000,
+        snapshot_interval_s: float = 60.0,
         block_ms: int = 200,
     ) -> None:
         self.client = client
@@ -226,6 +247,8 @@ class RiskWorker:
         self.batch = batch
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval_s = checkpoint_interval_s
+        self.snapshot_every = snapshot_every
+        self.snapshot_interval_s = snapshot_interval_s
         self.block_ms = block_ms
         self.outbox = _Outbox()
         self.engine = engine_factory()
@@ -236,10 +259,14 @@ class RiskWorker:
         self.stats = WorkerStats()
         self._flush_script = client.register_script(FLUSH_LUA)
         self._read_script = client.register_script(READ_LUA)
+        self._range_script = client.register_script(RANGE_LUA)
         self._renew_script = client.register_script(RENEW_LUA)
         self._unacked: list[bytes] = []
         self._last_flush = time.monotonic()
         self._last_renew = self._last_flush
+        self._last_snapshot = self._last_flush
+        self._since_snapshot = 0  # entries applied since the last snapshot
+        self._position: bytes | None = None  # the last entry applied (or acknowledged unapplied)
 
     # --- setup ----------------------------------------------------------------------------------
     def ensure_group(self) -> None:
@@ -262,13 +289,64 @@ class RiskWorker:
             time.sleep(0.05)
 
     def restore(self) -> int:
-        """Load the checkpointed state; returns the number of entities restored."""
+        """Load the state snapshot, then replay the entries acknowledged after it; returns the
+        number of entities restored (``stats.replayed``: entries replayed)."""
         entries: dict[str, str] = {}
         for field, value in self.client.hscan_iter(self.keys.state, count=1000):
             entries[field.decode()] = value.decode()
         self.engine.restore(entries)
         self.engine.dirty = set()
+        position: Any = self.client.get(self.keys.snapshot)
+        self._position = position
+        self.stats.replayed += self._replay()
         return len(entries)
+
+    def _replay(self) -> int:
+        """Re-apply, silently (no decision, no dead letter: those went out when the entries were
+        acknowledged), every entry after the snapshot position that the group has acknowledged:
+        entries up to its last delivered id that are not pending. Pending entries are not in the
+        state either; they are re-applied normally by whoever reads them next."""
+        try:
+            groups = self.client.xinfo_groups(self.keys.events)
+        except redis.ResponseError:  # no stream yet
+            return 0
+        last = next((g["last-delivered-id"] for g in groups if _text(g["name"]) == GROUP), None)
+        if last is None or _text(last) == "0-0":
+            return 0
+        pending: set[bytes] = set()
+        start: Any = "-"
+        while True:
+            rows: Any = self.client.xpending_range(
+                self.keys.events, GROUP, min=start, max="+", count=10_000
+            )
+            if not rows:
+                break
+            pending.update(row["message_id"] for row in rows)
+            start = b"(" + rows[-1]["message_id"]
+        cursor = b"(" + self._position if self._position else b"-"
+        replayed = 0
+        outbox = self.outbox
+        while True:
+            reply = self._range_script(keys=[self.keys.events], args=[cursor, last, self.batch])
+            entries, tail = _parse_read(reply, [])
+            if tail is None:
+                break
+            events: list[Event] = []
+            for entry_id, payload in entries:
+                if entry_id in pending:
+                    continue
+                raw = _decode_payload(payload)
+                if type(raw) is dict:
+                    with suppress(ValidationError):  # dead-lettered when it was first read
+                        events.append(parse_event(raw))
+                self._position = entry_id
+            kept = (len(outbox.decisions), len(outbox.dead), outbox.count)
+            self.engine.process_batch(events)
+            del outbox.decisions[kept[0] :], outbox.dead[kept[1] :]
+            outbox.count = kept[2]
+            replayed += len(events)
+            cursor = b"(" + tail
+        return replayed
 
     def reclaim(self) -> int:
         """XAUTOCLAIM every pending entry of the group (a dead worker's) to this consumer."""
@@ -304,7 +382,7 @@ class RiskWorker:
             self._renew_if_due(time.monotonic())
             last_id = last
             if max_events is not None and self.stats.applied >= max_events:
-                self.flush()
+                self.flush(snapshot=True)
                 self.stats.seconds = time.perf_counter() - started
                 return self.stats
         # New entries. The next batch is requested before this one is applied (on a connection of
@@ -348,7 +426,7 @@ class RiskWorker:
             if inflight:  # an exception with a reply on the way: the connection is unusable
                 conn.disconnect()  # type: ignore[no-untyped-call]
             self.client.connection_pool.release(conn)
-        self.flush()
+        self.flush(snapshot=True)
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 
@@ -416,12 +494,23 @@ class RiskWorker:
                 dead += 1
         self.stats.dead_letters += dead
         self.stats.applied += len(batch)
+        self._since_snapshot += len(entries)
+        if entries:
+            self._position = entries[-1][0]
         # One micro-batch per read: the model (if any) scores the batch in one vectorised call.
         self.engine.process_batch(batch)
 
-    def flush(self) -> None:
-        """Atomically persist the changed state with the decisions and acknowledge the entries."""
-        state = self.engine.take_dirty()
+    def flush(self, snapshot: bool | None = None) -> None:
+        """One atomic checkpoint: append the decisions and dead letters and acknowledge the
+        entries; with ``snapshot`` (default: when ``snapshot_every`` entries or
+        ``snapshot_interval_s`` seconds have passed since the last one) also write every entity
+        changed since the last snapshot and the stream position the state now holds."""
+        now = time.monotonic()
+        if snapshot is None:
+            snapshot = (
+                self._since_snapshot >= self.snapshot_every
+                or now - self._last_snapshot >= self.snapshot_interval_s
+            )
         args: list[Any] = [
             self.consumer,
             self.lease_ms,
@@ -429,16 +518,19 @@ class RiskWorker:
             "\n".join(self.outbox.decisions),
             "\n".join(self.outbox.dead),
             b",".join(self._unacked),
+            (self._position or b"") if snapshot else b"",
         ]
-        for key, value in state.items():
-            args.append(key)
-            args.append(value)
+        if snapshot:
+            for key, value in self.engine.take_dirty().items():
+                args.append(key)
+                args.append(value)
         keys = [
             self.keys.lease,
             self.keys.state,
             self.keys.events,
             self.keys.decisions,
             self.keys.dead,
+            self.keys.snapshot,
         ]
         ok = self._flush_script(keys=keys, args=args)
         if not ok:
@@ -447,6 +539,10 @@ class RiskWorker:
         self.outbox.dead.clear()
         self._unacked.clear()
         self.stats.checkpoints += 1
+        if snapshot:
+            self.stats.snapshots += 1
+            self._since_snapshot = 0
+            self._last_snapshot = now
         collect_young()  # under streaming_gc: cycles made since the last checkpoint, then freeze
         self._last_flush = self._last_renew = time.monotonic()
 
@@ -473,6 +569,10 @@ def _parse_read(reply: Any, unacked: list[bytes]) -> tuple[list[tuple[bytes, byt
         entries.append((entry_id, blob[pos:end]))
         pos = end
     return entries, ids[-1]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _no_cases(engine: RiskEngine) -> Any:

@@ -143,7 +143,7 @@ WORKER_SCRIPT = textwrap.dedent(
     from xindai.risk.rules import load_ruleset
     from xindai.streams.worker import RiskWorker
 
-    url, prefix = sys.argv[1], sys.argv[2]
+    url, prefix, snapshot_every = sys.argv[1], sys.argv[2], int(sys.argv[3])
     registry = load_registry()
     rules = load_ruleset(None, registry.names)
 
@@ -158,18 +158,23 @@ WORKER_SCRIPT = textwrap.dedent(
         return engine
 
     worker = RiskWorker(redis.Redis.from_url(url), prefix, factory, consumer="doomed",
-                        lease_ms=1500, batch=40, checkpoint_every=150, checkpoint_interval_s=60)
+                        lease_ms=1500, batch=40, checkpoint_every=150, checkpoint_interval_s=60,
+                        snapshot_every=snapshot_every, snapshot_interval_s=600)
     worker.run(stop_when_idle=True)
     """
 )
 
 
+@pytest.mark.parametrize("snapshot_every", [10**9, 300])
 def test_fault_drill_kill_a_worker_mid_stream_every_event_applied_once(
-    client: Any, prefix: str
+    client: Any, prefix: str, snapshot_every: int
 ) -> None:
+    # Checkpoints (decisions + XACK) every 150 entries; state snapshots never before the kill
+    # (the survivor replays every acknowledged entry onto an empty state) or every 300 entries
+    # (it replays those acknowledged after the last snapshot).
     raws = events(1500)
     RedisEventProducer(client, prefix).publish_many(raws)
-    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, URL, prefix])
+    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, URL, prefix, str(snapshot_every)])
     try:
         deadline = time.monotonic() + 60
         # Kill once some checkpoints are durable and more work is in flight.
@@ -184,6 +189,8 @@ def test_fault_drill_kill_a_worker_mid_stream_every_event_applied_once(
             proc.wait()
     done_before = len(decisions(client, prefix))
     assert 0 < done_before < len(raws)
+    snapshot_at = client.get(StreamKeys(prefix, 0).snapshot)
+    assert (snapshot_at is not None) == (snapshot_every == 300)
 
     survivor = RiskWorker(
         client, prefix, make_engine, consumer="survivor", lease_ms=1500, block_ms=50
@@ -191,6 +198,11 @@ def test_fault_drill_kill_a_worker_mid_stream_every_event_applied_once(
     stats = survivor.run(stop_when_idle=True)
     survivor.release()
     assert stats.reclaimed > 0  # the dead worker's in-flight entries were reclaimed
+    if snapshot_every > len(raws):
+        assert stats.replayed == done_before  # everything acknowledged, onto an empty state
+    stream = StreamKeys(prefix, 0).events
+    in_snapshot = len(client.xrange(stream, "-", snapshot_at)) if snapshot_at else 0
+    assert in_snapshot + stats.replayed + stats.applied == len(raws)
 
     reference = make_engine()
     for raw in raws:
@@ -365,3 +377,45 @@ def test_a_worker_stopped_mid_stream_leaves_nothing_delivered_but_unapplied(
     for raw in raws:
         reference.process_raw(raw)
     assert states(second.engine) == states(reference)
+
+
+def test_state_between_snapshots_is_rebuilt_by_replaying_acknowledged_entries(
+    client: Any, prefix: str
+) -> None:
+    # A worker checkpoints (decisions out, entries acknowledged) without snapshotting its state,
+    # then vanishes. The next life (same name: it holds the lease at once) must rebuild the state
+    # by replaying exactly the acknowledged entries — silently: no second decision — then apply
+    # the entries that were delivered but not acknowledged, then the rest.
+    raws = events(260)
+    RedisEventProducer(client, prefix).publish_many(raws)
+    first = RiskWorker(client, prefix, make_engine, consumer="w", batch=50, block_ms=50)
+    first.ensure_group()
+    assert first.acquire()
+    first.restore()
+    for _ in range(3):
+        entries, _last = first._read_batch(">")
+        first._apply(entries)
+        first.flush(snapshot=False)
+    entries, _last = first._read_batch(">")  # delivered, applied in memory, never acknowledged
+    first._apply(entries)
+    assert client.get(StreamKeys(prefix, 0).snapshot) is None
+    assert len(decisions(client, prefix)) == 150
+    # The first life is gone without a word.
+    second = RiskWorker(client, prefix, make_engine, consumer="w", batch=50, block_ms=50)
+    stats = second.run(stop_when_idle=True)
+    second.release()
+    assert stats.replayed == 150
+    assert stats.applied == 110
+    ids = [d["e"] for d in decisions(client, prefix)]
+    assert len(ids) == len(set(ids)) == len(raws)
+    reference = make_engine()
+    for raw in raws:
+        reference.process_raw(raw)
+    assert states(second.engine) == states(reference)
+    # Its final checkpoint was a snapshot at the last entry: a third life replays nothing.
+    third = RiskWorker(client, prefix, make_engine, consumer="w3", block_ms=50)
+    assert third.acquire()
+    third.restore()
+    assert third.stats.replayed == 0
+    assert states(third.engine) == states(reference)
+    third.release()
