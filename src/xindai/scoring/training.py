@@ -8,7 +8,9 @@ under 20,000 rows, ``deep`` on tables of 20,000 rows or more and at most 500,000
 a 0.1 grid of the simplex chosen by the out-of-fold AUC of the blended log-odds (GBM profiles that
 share the weight are merged into one LightGBM model). The calibrator is chosen and fitted on
 out-of-fold log-odds; reported Brier/log loss use cross-fitted calibrated values, so no reported
-figure is computed in-sample. Finally each kept component is refitted on all rows.
+figure is computed in-sample. Finally each kept component is refitted on all rows (on tables of
+20,000+ rows a GBM profile's final tree count is its fold models' mean, scaled to all rows — no new
+early-stopping probe; ``final_tree_counts``).
 
 Invariant: everything reported in ``metrics`` comes from rows the model being evaluated did not
 train on (the blend weights and the GBM profile are hyper-parameters chosen on the same
@@ -201,22 +203,24 @@ def _fit_predict(
     schema: Schema,
     spec: DatasetSpec,
     cfg: TrainConfig,
-) -> list[FloatArray]:
+) -> tuple[list[FloatArray], int]:
+    """Fit one candidate and predict log-odds on each of ``x_eval``; also the number of trees
+    (0 for the scorecard and the linear model)."""
     if name == "scorecard":
         sc = fit_scorecard(
             x_tr, y_tr, schema, monotone={f.name: f.monotone for f in spec.features},
             scale=cfg.scale,
         )  # fmt: skip
-        return [sc.logit(x) for x in x_eval]
+        return [sc.logit(x) for x in x_eval], 0
     if name == "linear":
         lin = fit_linear(x_tr, y_tr, schema)
-        return [lin.logit(x) for x in x_eval]
+        return [lin.logit(x) for x in x_eval], 0
     profile = name.split(":", 1)[1]
     booster = gbm_mod.fit_gbm(
         x_tr, y_tr, schema.categorical_indices, profile=profile, seed=cfg.seed,
         monotone=_monotone(spec, schema, cfg),
     )  # fmt: skip
-    return [gbm_mod.raw_logit(booster, x) for x in x_eval]
+    return [gbm_mod.raw_logit(booster, x) for x in x_eval], int(booster.num_trees())
 
 
 @dataclass
@@ -227,6 +231,8 @@ class CrossValidation:
     oof: dict[str, FloatArray]
     train_logits: dict[str, list[FloatArray]]
     seconds: dict[str, float]
+    #: trees of each GBM candidate's fold model, per fold (empty for the other candidates)
+    trees: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def covered(self) -> IntArray:
@@ -236,10 +242,10 @@ class CrossValidation:
 def _timed_fit(
     c: str, tr: IntArray, te: IntArray, x: FloatArray, y: IntArray, schema: Schema,
     spec: DatasetSpec, cfg: TrainConfig,
-) -> tuple[FloatArray, FloatArray, float]:  # fmt: skip
+) -> tuple[FloatArray, FloatArray, float, int]:  # fmt: skip
     t0 = time.perf_counter()
-    on_train, on_test = _fit_predict(c, x[tr], y[tr], [x[tr], x[te]], schema, spec, cfg)
-    return on_train, on_test, time.perf_counter() - t0
+    (on_train, on_test), trees = _fit_predict(c, x[tr], y[tr], [x[tr], x[te]], schema, spec, cfg)
+    return on_train, on_test, time.perf_counter() - t0, trees
 
 
 def cross_validate(
@@ -274,11 +280,14 @@ def cross_validate(
             if progress:
                 progress(f"fold {i}/{len(splits)}: {c}")
             results.append(_timed_fit(c, tr, te, x, data.y, schema, data.spec, cfg))
-    for (_, c, _, te), (on_train, on_test, secs) in zip(tasks, results, strict=True):
+    trees: dict[str, list[int]] = {c: [] for c in candidates if c.startswith("gbm:")}
+    for (_, c, _, te), (on_train, on_test, secs, n_trees) in zip(tasks, results, strict=True):
         seconds[c] += secs
         oof[c][te] = on_test
         train_logits[c].append(on_train)
-    return CrossValidation(splits, oof, train_logits, seconds)
+        if c in trees:
+            trees[c].append(n_trees)
+    return CrossValidation(splits, oof, train_logits, seconds, trees)
 
 
 @dataclass(frozen=True)
@@ -466,10 +475,28 @@ def monitoring_reference(model: CreditModel, x: FloatArray) -> dict[str, Any]:
     }
 
 
+def final_tree_counts(cv: CrossValidation, n_rows: int) -> dict[str, int]:
+    """Trees for the final refit of each GBM profile on a large table (``INNER_CV_MAX_ROWS``+ rows):
+    the mean of its fold models' tree counts, scaled by all rows / fold training rows — the
+    convention of the hold-out probe (trees grow in proportion to the rows), without fitting a new
+    probe on all rows. Small tables get no entry: their final fit runs its own inner CV."""
+    if n_rows < gbm_mod.INNER_CV_MAX_ROWS:
+        return {}
+    fold_rows = float(np.mean([len(tr) for tr, _ in cv.splits]))
+    return {
+        key.split(":", 1)[1]: max(gbm_mod.MIN_TREES, round(float(np.mean(t)) * n_rows / fold_rows))
+        for key, t in cv.trees.items()
+        if t
+    }
+
+
 def fit_final(
     data: TrainingData, schema: Schema, x: FloatArray, choice: Choice, oof_logit: FloatArray,
-    covered: IntArray, cfg: TrainConfig,
+    covered: IntArray, cfg: TrainConfig, trees: Mapping[str, int] | None = None,
 ) -> CreditModel:  # fmt: skip
+    """Refit every kept component on all rows (GBM profiles with ``trees[profile]`` trees when
+    given, else with their own early stopping) and fit the calibrator on the out-of-fold log-odds."""
+    trees = trees or {}
     scorecard = None
     booster = None
     linear = None
@@ -483,7 +510,7 @@ def fit_final(
         members = [
             (gbm_mod.fit_gbm(
                 x, data.y, schema.categorical_indices, profile=profile, seed=cfg.seed,
-                monotone=_monotone(data.spec, schema, cfg),
+                monotone=_monotone(data.spec, schema, cfg), n_trees=trees.get(profile),
             ), w / weights["gbm"])
             for profile, w in choice.gbm_weights.items()
         ]  # fmt: skip
@@ -516,7 +543,8 @@ def train(
     if progress:
         progress("final fit on all rows")
     oof_logit, _ = blended(cv, choice)
-    model = fit_final(data, schema, x, choice, oof_logit, cv.covered, cfg)
+    trees = final_tree_counts(cv, int(data.y.shape[0]))
+    model = fit_final(data, schema, x, choice, oof_logit, cv.covered, cfg, trees)
     metrics["train_seconds"] = time.perf_counter() - started
     metrics["importance"] = model.importance()
     provenance = {
