@@ -88,32 +88,48 @@ class RedisEventProducer:
         self.partitions = partitions
         self.batch = batch
         self._streams = [StreamKeys(prefix, p).events for p in range(partitions)]
-        self._publish = client.register_script(PUBLISH_LUA)
 
     def publish_many(self, raws: Iterable[Mapping[str, Any]]) -> int:
         """XADD every event (compact JSON in field ``e``) to its subject's partition, in order
-        within each partition; returns how many were sent."""
+        within each partition; returns how many were sent. One batch is in flight while the next
+        is encoded (on a connection of its own), so Redis appends while the client encodes."""
         sent = 0
         batch, partitions = self.batch, self.partitions
         buffers: list[list[str]] = [[] for _ in range(partitions)]
-        partition = 0
-        for raw in raws:
-            if partitions > 1:
-                partition = partition_of(str(raw.get("subject", "")), partitions)
-            buffer = buffers[partition]
-            buffer.append(_ENCODE(raw))
-            if len(buffer) >= batch:
-                sent += self._send(partition, buffer)
-        for partition, buffer in enumerate(buffers):
-            if buffer:
-                sent += self._send(partition, buffer)
+        pool = self.client.connection_pool
+        conn = pool.get_connection()
+        inflight = 0
+        try:
+            partition = 0
+            for raw in raws:
+                if partitions > 1:
+                    partition = partition_of(str(raw.get("subject", "")), partitions)
+                buffer = buffers[partition]
+                buffer.append(_ENCODE(raw))
+                if len(buffer) >= batch:
+                    inflight = self._send(conn, partition, buffer, inflight)
+                    sent += len(buffer)
+                    buffers[partition] = []
+            for partition, buffer in enumerate(buffers):
+                if buffer:
+                    inflight = self._send(conn, partition, buffer, inflight)
+                    sent += len(buffer)
+            while inflight:
+                conn.read_response()
+                inflight -= 1
+        finally:
+            if inflight:  # an error with replies on the way: the connection is unusable
+                conn.disconnect()  # type: ignore[no-untyped-call]
+            pool.release(conn)
         return sent
 
-    def _send(self, partition: int, buffer: list[str]) -> int:
-        count = len(buffer)
-        self._publish(keys=[self._streams[partition]], args=buffer)
-        buffer.clear()
-        return count
+    def _send(self, conn: Any, partition: int, buffer: list[str], inflight: int) -> int:
+        """Send one batch, after reading the reply of the one before (at most one in flight)."""
+        if inflight:
+            conn.read_response()
+            inflight -= 1
+        conn.send_command("EVAL", PUBLISH_LUA, 1, self._streams[partition], *buffer)
+        return inflight + 1
 
     def publish(self, raw: Mapping[str, Any]) -> None:
         self.publish_many([raw])
