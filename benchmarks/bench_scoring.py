@@ -3,10 +3,11 @@
 * ``latency``: single-application scoring (``Scorer.score``, reasons included) p50/p99 over 2,000
   Taiwan applications, for a scorecard model and a LightGBM model, after load — the median over
   ``--repeats`` passes; batch scoring throughput (``Scorer.score_frame`` on all 30,000 rows, with
-  and without reasons, median of ``--repeats`` runs); baseline in the same process: the bare model
-  on the already-encoded matrix (``CreditModel.logit``, i.e. LightGBM's own ``predict`` with one
-  thread, or the points lookup), so the ratio shows what CSV-to-matrix encoding, calibration and the
-  output frame cost on top. The load average is printed at start and end: on a shared host the
+  and without reasons, median of ``--repeats`` runs) with the default thread count (the cores this
+  process may use: LightGBM scores large batches in chunks on that many threads) and with one
+  thread; baseline in the same process: the bare model on the already-encoded matrix
+  (``CreditModel.logit``, i.e. LightGBM's own ``predict`` with one thread, or the points lookup),
+  so the ratio shows what CSV-to-matrix encoding, calibration and the output frame cost on top. The load average is printed at start and end: on a shared host the
   p99 is set by the scheduler, not by the code.
 * ``train``: wall time of ``auto`` training (5-fold CV + final fit) on Taiwan.
 * ``auc`` (``--auc``): out-of-fold AUC of ``auto`` on all six datasets vs the reference table.
@@ -36,6 +37,7 @@ from xindai.scoring import (
     save_model,
     train,
 )
+from xindai.scoring.gbm import available_cores
 from xindai.scoring.paths import dataset_file
 
 DATASETS = {
@@ -73,7 +75,8 @@ def latency(model_dir: Path, frame: pd.DataFrame, repeats: int) -> dict[str, flo
         p99s.append(_percentile(single, 0.99))
     gc.unfreeze()
     x = scorer.encode_frame(frame, consent=True)
-    batch_times, batch_noreason, bare = [], [], []
+    threads = available_cores()
+    batch_times, batch_noreason, batch_one_thread, bare = [], [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
         scorer.score_frame(frame, consent=True)
@@ -82,16 +85,22 @@ def latency(model_dir: Path, frame: pd.DataFrame, repeats: int) -> dict[str, flo
         scorer.score_frame(frame, consent=True, reasons=False)
         batch_noreason.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
+        scorer.score_frame(frame, consent=True, reasons=False, threads=1)
+        batch_one_thread.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
         scorer.model.logit(x)
         bare.append(time.perf_counter() - t0)
     per_row_batch = statistics.median(batch_noreason) / len(frame)
     return {
         "kind": scorer.model.kind,
+        "batch_threads": threads,
         "single_p50_ms": 1000 * statistics.median(p50s),
         "single_p99_ms": 1000 * statistics.median(p99s),
         "single_p99_ms_runs": [round(1000 * v, 3) for v in p99s],
         "batch_rows_per_s_with_reasons": len(frame) / statistics.median(batch_times),
         "batch_rows_per_s_no_reasons": len(frame) / statistics.median(batch_noreason),
+        "batch_rows_per_s_no_reasons_1_thread": len(frame) / statistics.median(batch_one_thread),
+        "batch_rows_per_s_no_reasons_runs": [round(len(frame) / t) for t in batch_noreason],
         "baseline_bare_model_rows_per_s": len(frame) / statistics.median(bare),
         "ratio_batch_to_bare_model": statistics.median(batch_noreason) / statistics.median(bare),
         "ratio_single_p50_to_batch_per_row": statistics.median(p50s) / per_row_batch,

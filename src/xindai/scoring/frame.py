@@ -370,6 +370,12 @@ def validate_training_frame(df: pd.DataFrame, spec: DatasetSpec) -> None:
     if not spec.features:
         raise ValidationError("features", "the spec selects no feature")
     for f in spec.features:
+        missing_inputs = [c for c in (f.derive.columns if f.derive else ()) if c not in df.columns]
+        if missing_inputs:
+            raise ValidationError(
+                f"features.{f.name}.derive.columns",
+                f"input column {missing_inputs[0]!r} not in data ({_cols(df)})",
+            )
         if f.name not in df.columns:
             raise ValidationError(f.name, f"feature column not in data ({_cols(df)})")
         if df[f.name].isna().all():

@@ -69,10 +69,12 @@ class CreditModel:
         used = [c for c in COMPONENTS if self.w(c) > 0]
         return used[0] if len(used) == 1 else "blend"
 
-    def logit(self, x: FloatArray) -> FloatArray:
+    def logit(self, x: FloatArray, threads: int = 1) -> FloatArray:
+        """Blended log-odds; ``threads`` > 1 spreads a large batch's LightGBM scoring over that
+        many threads (same values)."""
         out = np.zeros(x.shape[0])
         if self.w("gbm") > 0 and self.booster is not None:
-            out += self.w("gbm") * gbm_mod.raw_logit(self.booster, x)
+            out += self.w("gbm") * gbm_mod.raw_logit(self.booster, x, threads)
         if self.w("scorecard") > 0 and self.scorecard is not None:
             out += self.w("scorecard") * self.scorecard.logit(x)
         if self.w("linear") > 0 and self.linear is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xindai.scoring import gbm as gbm_mod
 from xindai.scoring.artefact import LoadedModel, load_model
 from xindai.scoring.explain import Reason, make_reason
 from xindai.scoring.frame import FloatArray, add_derived, category_text, encode
@@ -238,11 +239,19 @@ class Scorer:
         return x
 
     def score_frame(
-        self, df: pd.DataFrame, *, consent: bool | Sequence[bool] = False, reasons: bool = True
+        self,
+        df: pd.DataFrame,
+        *,
+        consent: bool | Sequence[bool] = False,
+        reasons: bool = True,
+        threads: int | None = None,
     ) -> pd.DataFrame:
-        """Columns ``pd``, ``score`` and ``reasons`` (features separated by ``;``), in input order."""
+        """Columns ``pd``, ``score`` and ``reasons`` (features separated by ``;``), in input order.
+
+        ``threads`` (default: the cores this process may use) spreads the LightGBM scoring of a
+        large batch over threads; the values do not depend on it."""
         x = self.encode_frame(df, consent=consent)
-        logit = self.model.logit(x)
+        logit = self.model.logit(x, gbm_mod.available_cores() if threads is None else threads)
         out = pd.DataFrame(
             {"pd": self.model.calibrator(logit), "score": self.model.scale.points(logit)},
             index=df.index,

@@ -172,10 +172,7 @@ def _feature_from(name: str, raw: Mapping[str, Any]) -> FeatureSpec:
     monotone = int(raw.get("monotone", 0))
     if monotone not in (-1, 0, 1):
         raise ValidationError(f"{where}.monotone", "must be -1, 0 or 1")
-    derive_raw = raw.get("derive")
-    derive = None
-    if derive_raw is not None:
-        derive = Derivation(str(derive_raw["op"]), tuple(str(c) for c in derive_raw["columns"]))
+    derive = None if raw.get("derive") is None else _derivation_from(name, raw["derive"])
     return FeatureSpec(
         name=name,
         kind=kind,
@@ -186,6 +183,29 @@ def _feature_from(name: str, raw: Mapping[str, Any]) -> FeatureSpec:
         monotone=monotone,
         derive=derive,
     )
+
+
+def _derivation_from(name: str, raw: object) -> Derivation:
+    """A feature's ``derive`` block; every error names ``features.<name>.derive…``."""
+    where = f"features.{name}.derive"
+    if not isinstance(raw, Mapping):
+        raise ValidationError(where, "must be a mapping with 'op' and 'columns'")
+    op = raw.get("op")
+    if not isinstance(op, str) or op not in DERIVE_OPS:
+        raise ValidationError(
+            f"{where}.op", f"unknown operation {op!r}; one of {', '.join(sorted(DERIVE_OPS))}"
+        )
+    cols = raw.get("columns")
+    if isinstance(cols, str) or not isinstance(cols, list) or not cols:
+        raise ValidationError(f"{where}.columns", "must be a non-empty list of column names")
+    if any(not isinstance(c, str) or not c.strip() for c in cols):
+        raise ValidationError(f"{where}.columns", f"column names must be text, got {cols!r}")
+    if name in cols:
+        raise ValidationError(f"{where}.columns", f"{name!r} cannot be derived from itself")
+    try:
+        return Derivation(op, tuple(cols))
+    except ValidationError as exc:
+        raise ValidationError(f"{where}.columns", exc.reason) from None
 
 
 def spec_from_dict(raw: Mapping[str, Any]) -> DatasetSpec:

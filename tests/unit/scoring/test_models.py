@@ -3,6 +3,7 @@ real German credit data (small enough to run in full)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import lightgbm as lgb
@@ -28,9 +29,16 @@ from xindai.scoring import (
 )
 from xindai.scoring.calibration import Calibrator, fit_isotonic, fit_platt
 from xindai.scoring.frame import encode
-from xindai.scoring.gbm import fit_gbm, merge, raw_logit
+from xindai.scoring.gbm import (
+    PARALLEL_MIN_ROWS,
+    PREDICT_CHUNK,
+    fit_gbm,
+    merge,
+    raw_logit,
+    relative_early_stopping,
+)
 from xindai.scoring.linear import fit_linear
-from xindai.scoring.training import _candidates
+from xindai.scoring.training import CrossValidation, _candidates, final_tree_counts
 from xindai.scoring.trees import Ensemble
 
 from .conftest import german_path
@@ -262,3 +270,54 @@ def test_piecewise_linear_terms_scalar_equals_vector(german_result: TrainResult)
     blank = np.full((1, x.shape[1]), np.nan)  # missing everywhere: imputed terms + indicators
     total = lin.intercept + sum(t.value(np.nan) for t in lin.terms)
     assert lin.logit(blank)[0] == pytest.approx(total, abs=1e-9)
+
+
+def test_relative_early_stopping(german_result: TrainResult) -> None:
+    """With equal bounds it is LightGBM's own early stopping; otherwise the patience is half the
+    best iteration, clamped to the bounds."""
+    x, y = _german_matrix(german_result)
+    cats = german_result.model.schema.categorical_indices
+    params = {"objective": "binary", "metric": "auc", "verbose": -1, "num_threads": 1,
+              "seed": 7, "learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 5}  # fmt: skip
+
+    def probe(callback: Callable[..., None]) -> tuple[int, int]:
+        train_set = lgb.Dataset(x[:700], y[:700], categorical_feature=cats, params={"verbose": -1})
+        valid = lgb.Dataset(x[700:], y[700:], reference=train_set, categorical_feature=cats)
+        history: dict[str, dict[str, list[float]]] = {}
+        booster = lgb.train(params, train_set, num_boost_round=2000, valid_sets=[valid],
+                            callbacks=[callback, lgb.record_evaluation(history)])  # fmt: skip
+        return booster.best_iteration, len(history["valid_0"]["auc"])
+
+    assert probe(relative_early_stopping((30, 30))) == probe(lgb.early_stopping(30, verbose=False))
+    best, rounds = probe(relative_early_stopping((5, 400)))
+    assert rounds - best == min(400, max(5, best // 2))
+    # the round limit ends training with the best iteration kept
+    train_set = lgb.Dataset(x[:700], y[:700], categorical_feature=cats, params={"verbose": -1})
+    valid = lgb.Dataset(x[700:], y[700:], reference=train_set, categorical_feature=cats)
+    short = lgb.train(params, train_set, num_boost_round=3, valid_sets=[valid],
+                      callbacks=[relative_early_stopping()])  # fmt: skip
+    assert 1 <= short.best_iteration <= 3
+
+
+def test_final_tree_counts_scale_fold_models_to_all_rows() -> None:
+    splits = [(np.arange(20_000), np.arange(5_000)), (np.arange(20_000), np.arange(5_000))]
+    cv = CrossValidation(
+        splits, {}, {}, {}, {"gbm:regularised": [100, 140], "gbm:flexible": [4, 4]}
+    )
+    assert final_tree_counts(cv, 25_000) == {"regularised": 150, "flexible": 20}  # ×1.25, ≥ 20
+    assert final_tree_counts(cv, 19_999) == {}  # small tables: the final fit runs its own CV
+
+
+def test_batch_scoring_on_threads_is_identical(
+    german_dir: Path, german_result: TrainResult
+) -> None:
+    x, y = _german_matrix(german_result)
+    booster = fit_gbm(x, y, german_result.model.schema.categorical_indices, n_trees=30)
+    big = np.tile(x, (11, 1))  # 11,000 rows: above PARALLEL_MIN_ROWS, several chunks
+    assert big.shape[0] >= PARALLEL_MIN_ROWS and big.shape[0] > 2 * PREDICT_CHUNK
+    np.testing.assert_array_equal(raw_logit(booster, big, threads=3), raw_logit(booster, big))
+    scorer = Scorer.load(german_dir)
+    df = pd.concat([pd.read_csv(german_path())] * 9, ignore_index=True)
+    one = scorer.score_frame(df, consent=True, threads=1)
+    pd.testing.assert_frame_equal(scorer.score_frame(df, consent=True, threads=2), one)
+    pd.testing.assert_frame_equal(scorer.score_frame(df, consent=True), one)

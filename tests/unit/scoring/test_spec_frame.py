@@ -158,3 +158,38 @@ def test_derived_features_chain_and_guard_division() -> None:
     assert out["r"].tolist()[0] == 0.5 and np.isnan(out["r"].tolist()[1])
     assert out["m"].tolist()[:2] == [2.0, 1.0] and np.isnan(out["m"].tolist()[2])
     assert out["k"].tolist()[:2] == [2.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("derive", "field", "message"),
+    [
+        ({"columns": ["a", "b"]}, "features.r.derive.op", "unknown operation None"),
+        ({"op": "log", "columns": ["a"]}, "features.r.derive.op", "unknown operation 'log'"),
+        ({"op": "ratio"}, "features.r.derive.columns", "non-empty list"),
+        ({"op": "ratio", "columns": "a"}, "features.r.derive.columns", "non-empty list"),
+        ({"op": "ratio", "columns": ["a"]}, "features.r.derive.columns", "ratio needs 2"),
+        ({"op": "max", "columns": ["a", 3]}, "features.r.derive.columns", "must be text"),
+        ({"op": "max", "columns": ["a", "r"]}, "features.r.derive.columns", "from itself"),
+        ("ratio(a, b)", "features.r.derive", "must be a mapping"),
+    ],
+)
+def test_bad_derive_block_names_the_feature_and_key(
+    derive: object, field: str, message: str
+) -> None:
+    raw = {"target": "y", "features": {"a": {}, "b": {}, "r": {"derive": derive}}}
+    with pytest.raises(ValidationError, match=message) as err:
+        spec_from_dict(raw)
+    assert err.value.field == field
+
+
+def test_derived_feature_with_an_absent_input_column_is_refused_at_training() -> None:
+    spec = spec_from_dict(
+        {
+            "target": "y",
+            "features": {"a": {}, "r": {"derive": {"op": "ratio", "columns": ["a", "z"]}}},
+        }
+    )
+    df = add_derived(pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1]}), spec)
+    with pytest.raises(ValidationError, match="input column 'z' not in data") as err:
+        validate_training_frame(df, spec)
+    assert err.value.field == "features.r.derive.columns"
