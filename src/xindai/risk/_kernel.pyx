@@ -19,10 +19,14 @@ stays the specification and the fallback when this module is not built):
 * the operations write the same indicator names, in the same order, as the generated Python plan.
 """
 
-from libc.math cimport copysign, floor, fmod, sqrt
+cimport cython
+from libc.math cimport asin, copysign, cos, floor, fmod, sin, sqrt
+from libc.stdint cimport INT64_MAX
 from libc.stdint cimport int64_t
-from libc.string cimport memmove
+from libc.string cimport memmove, memset
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+
+from collections import deque
 
 cdef double NAN = float("nan")
 cdef int64_t NEG_INF_BUCKET = -(1 << 62)
@@ -68,162 +72,318 @@ cpdef int local_weekday(double ts):
     return <int>_pymod(<int64_t>_floordiv(ts + SHANGHAI_OFFSET_S, 86400.0) + 3, 7)
 
 
+# --- exact numbers: Python's int/float arithmetic on C values -------------------------------------
+
+cdef extern from *:
+    """
+    typedef __int128 xd_i128;
+    static inline int xd_add_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) { return __builtin_add_overflow(a, b, r); }
+    static inline int xd_sub_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) { return __builtin_sub_overflow(a, b, r); }
+    static inline int xd_fits_i64(xd_i128 a) { return a >= (xd_i128)INT64_MIN && a <= (xd_i128)INT64_MAX; }
+    static inline int xd_exact_double(xd_i128 a) { return a >= -((xd_i128)1 << 53) && a <= ((xd_i128)1 << 53); }
+    static inline long long xd_lo(xd_i128 a) { return (long long)a; }
+    static inline unsigned long long xd_ulo(xd_i128 a) { return (unsigned long long)a; }
+    static inline long long xd_hi(xd_i128 a) { return (long long)(a >> 64); }
+    static inline xd_i128 xd_from_i64(long long v) { return (xd_i128)v; }
+    static inline int xd_mul_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) { return __builtin_mul_overflow(a, b, r); }
+    static inline xd_i128 xd_make(long long hi, unsigned long long lo) { return (xd_i128)(((unsigned __int128)(hi) << 64) | lo); }
+    static inline double xd_to_double(xd_i128 a) { return (double)a; }
+    /* libm's pow itself, as Python's ``x ** 2`` calls it: gcc would turn pow(x, 2.0) into x * x,
+       which can differ from glibc's pow in the last bit. */
+    static double (*volatile xd_libm_pow)(double, double) = pow;
+    static inline double xd_pow(double x, double y) { return xd_libm_pow(x, y); }
+    """
+    ctypedef struct xd_i128:
+        pass
+    int xd_add_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) noexcept
+    int xd_sub_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) noexcept
+    int xd_fits_i64(xd_i128 a) noexcept
+    int xd_exact_double(xd_i128 a) noexcept
+    long long xd_lo(xd_i128 a) noexcept
+    unsigned long long xd_ulo(xd_i128 a) noexcept
+    long long xd_hi(xd_i128 a) noexcept
+    xd_i128 xd_from_i64(long long v) noexcept
+    int xd_mul_ovf(xd_i128 a, xd_i128 b, xd_i128 *r) noexcept
+    xd_i128 xd_make(long long hi, unsigned long long lo) noexcept
+    double xd_to_double(xd_i128 a) noexcept
+    double xd_pow(double x, double y) noexcept
+
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_FromLongLong, PyLong_AsDouble
+from cpython.float cimport PyFloat_AS_DOUBLE
+
+
+ctypedef struct Num:
+    # A Python int (``isf == 0``: ``i``, 128-bit) or float (``isf == 1``: ``f``), with Python's
+    # promotion rules. Ints or sums beyond 128 bits become floats — the one departure from
+    # Python's unbounded ints (far beyond any fen amount or count).
+    xd_i128 i
+    double f
+    int isf
+
+
+cdef inline Num n_int(long long v) noexcept:
+    cdef Num r
+    r.i = xd_from_i64(v)
+    r.f = 0.0
+    r.isf = 0
+    return r
+
+
+cdef inline Num n_float(double v) noexcept:
+    cdef Num r
+    r.i = xd_from_i64(0)
+    r.f = v
+    r.isf = 1
+    return r
+
+
+cdef inline double n_d(Num a) noexcept:
+    return a.f if a.isf else xd_to_double(a.i)
+
+
+cdef inline Num n_add(Num a, Num b) noexcept:
+    cdef Num r
+    if not a.isf and not b.isf:
+        if not xd_add_ovf(a.i, b.i, &r.i):
+            r.f = 0.0
+            r.isf = 0
+            return r
+    return n_float(n_d(a) + n_d(b))
+
+
+cdef inline Num n_sub(Num a, Num b) noexcept:
+    cdef Num r
+    if not a.isf and not b.isf:
+        if not xd_sub_ovf(a.i, b.i, &r.i):
+            r.f = 0.0
+            r.isf = 0
+            return r
+    return n_float(n_d(a) - n_d(b))
+
+
+cdef inline Num n_sq(Num a) noexcept:
+    if a.isf:
+        return n_float(a.f * a.f)
+    cdef Num r
+    if xd_mul_ovf(a.i, a.i, &r.i):
+        return n_float(n_d(a) * n_d(a))
+    r.f = 0.0
+    r.isf = 0
+    return r
+
+
+_I128_LIMIT = 1 << 127
+
+
+cdef Num n_from(object x) except *:
+    """A Python int or float (bools are ints, as in Python)."""
+    cdef int overflow = 0
+    cdef long long v
+    cdef Num r
+    if isinstance(x, float):
+        return n_float(PyFloat_AS_DOUBLE(x))
+    if isinstance(x, int):
+        v = PyLong_AsLongLongAndOverflow(x, &overflow)
+        if not overflow:
+            return n_int(v)
+        if -_I128_LIMIT <= x < _I128_LIMIT:
+            r.i = xd_make(x >> 64, x & 0xFFFFFFFFFFFFFFFF)
+            r.f = 0.0
+            r.isf = 0
+            return r
+        return n_float(PyLong_AsDouble(x))
+    return n_float(float(x))
+
+
+cdef object n_py(Num a):
+    if a.isf:
+        return a.f
+    if xd_fits_i64(a.i):
+        return PyLong_FromLongLong(xd_lo(a.i))
+    return (PyLong_FromLongLong(xd_hi(a.i)) << 64) | xd_ulo(a.i)
+
+
+cdef inline bint n_gt(Num a, Num b) except -1:
+    """``a > b`` with Python's exact int/float comparison."""
+    if not a.isf and not b.isf:
+        return xd_hi(a.i) > xd_hi(b.i) or (xd_hi(a.i) == xd_hi(b.i) and xd_ulo(a.i) > xd_ulo(b.i))
+    if a.isf and b.isf:
+        return a.f > b.f
+    if (a.isf or xd_exact_double(a.i)) and (b.isf or xd_exact_double(b.i)):
+        return n_d(a) > n_d(b)
+    return n_py(a) > n_py(b)
+
+
+cdef inline bint n_eq(Num a, Num b) except -1:
+    if not a.isf and not b.isf:
+        return xd_hi(a.i) == xd_hi(b.i) and xd_ulo(a.i) == xd_ulo(b.i)
+    if a.isf and b.isf:
+        return a.f == b.f
+    if (a.isf or xd_exact_double(a.i)) and (b.isf or xd_exact_double(b.i)):
+        return n_d(a) == n_d(b)
+    return n_py(a) == n_py(b)
+
+
+cdef inline double n_div(Num a, int64_t count) except? -1.0:
+    """``a / count`` as Python's true division (correctly rounded for ints)."""
+    if a.isf:
+        return a.f / <double>count
+    if xd_exact_double(a.i) and count < (1LL << 53):
+        return xd_to_double(a.i) / <double>count
+    return n_py(a) / count
+
+
 # --- a deque of buckets ---------------------------------------------------------------------------
 
-cdef class _Buckets:
-    """Buckets in time order: C arrays of ids and two integer counters, plus ``k`` Python objects
-    per bucket (sums kept exact). Front removal moves a start index; the arrays are compacted or
-    doubled when the back reaches the end, so every operation is O(1) amortised."""
+ctypedef struct CBucket:  # delayed rings: counts only
+    int64_t bid
+    int64_t c1
+    int64_t c2
 
-    cdef int64_t *bid
-    cdef int64_t *c1
-    cdef int64_t *c2
-    cdef list objs
-    cdef Py_ssize_t start, size, cap
-    cdef int k
+ctypedef struct NBucket:  # sum, multi and max rings
+    int64_t bid
+    int64_t c1
+    int64_t c2
+    Num s
+    Num q
 
-    def __cinit__(self, int k):
-        self.k = k
-        self.cap = 4
-        self.start = 0
-        self.size = 0
-        self.bid = <int64_t *>PyMem_Malloc(self.cap * sizeof(int64_t))
-        self.c1 = <int64_t *>PyMem_Malloc(self.cap * sizeof(int64_t))
-        self.c2 = <int64_t *>PyMem_Malloc(self.cap * sizeof(int64_t))
-        if not self.bid or not self.c1 or not self.c2:
-            raise MemoryError()
-        self.objs = [None] * (self.cap * k)
 
-    def __dealloc__(self):
-        PyMem_Free(self.bid)
-        PyMem_Free(self.c1)
-        PyMem_Free(self.c2)
+ctypedef struct Deq:
+    # Buckets in time order in one C array (``esz`` bytes each, the id first). Front removal moves
+    # ``start``; the array is compacted or doubled when the back reaches its end: O(1) amortised.
+    char *a
+    Py_ssize_t start
+    Py_ssize_t size
+    Py_ssize_t cap
+    Py_ssize_t esz
 
-    cdef inline int64_t first(self) noexcept:
-        return self.bid[self.start]
 
-    cdef inline int64_t last(self) noexcept:
-        return self.bid[self.start + self.size - 1]
+cdef int deq_init(Deq *d, Py_ssize_t esz) except -1:
+    d.esz = esz
+    d.cap = 4
+    d.start = 0
+    d.size = 0
+    d.a = <char *>PyMem_Malloc(d.cap * esz)
+    if not d.a:
+        raise MemoryError()
+    return 0
 
-    cdef inline object get(self, Py_ssize_t i, int j):
-        return self.objs[(self.start + i) * self.k + j]
 
-    cdef inline void put(self, Py_ssize_t i, int j, object v):
-        self.objs[(self.start + i) * self.k + j] = v
+cdef inline void *deq_at(Deq *d, Py_ssize_t i) noexcept:
+    return d.a + (d.start + i) * d.esz
 
-    cdef int _room(self) except -1:
-        """Make room for one more bucket at the back."""
-        cdef Py_ssize_t k = self.k, s = self.start, n = self.size, j
-        if s + n < self.cap:
-            return 0
-        if s > 0:
-            memmove(self.bid, self.bid + s, n * sizeof(int64_t))
-            memmove(self.c1, self.c1 + s, n * sizeof(int64_t))
-            memmove(self.c2, self.c2 + s, n * sizeof(int64_t))
-            if k:
-                self.objs[0 : n * k] = self.objs[s * k : (s + n) * k]
-                for j in range(n * k, self.cap * k):
-                    self.objs[j] = None
-            self.start = 0
-            return 0
-        cdef Py_ssize_t cap = self.cap * 2
-        cdef int64_t *b = <int64_t *>PyMem_Realloc(self.bid, cap * sizeof(int64_t))
-        if not b:
-            raise MemoryError()
-        self.bid = b
-        b = <int64_t *>PyMem_Realloc(self.c1, cap * sizeof(int64_t))
-        if not b:
-            raise MemoryError()
-        self.c1 = b
-        b = <int64_t *>PyMem_Realloc(self.c2, cap * sizeof(int64_t))
-        if not b:
-            raise MemoryError()
-        self.c2 = b
-        if k:
-            self.objs.extend([None] * ((cap - self.cap) * k))
-        self.cap = cap
+
+cdef inline int64_t deq_first(Deq *d) noexcept:
+    return (<int64_t *>(d.a + d.start * d.esz))[0]
+
+
+cdef inline int64_t deq_last(Deq *d) noexcept:
+    return (<int64_t *>(d.a + (d.start + d.size - 1) * d.esz))[0]
+
+
+cdef int deq_room(Deq *d) except -1:
+    if d.start + d.size < d.cap:
         return 0
-
-    cdef Py_ssize_t push(self, int64_t b, object zero) except -1:
-        """Append bucket ``b`` (counters 0, objects ``zero``); returns its index."""
-        cdef int j
-        self._room()
-        cdef Py_ssize_t p = self.start + self.size
-        self.bid[p] = b
-        self.c1[p] = 0
-        self.c2[p] = 0
-        for j in range(self.k):
-            self.objs[p * self.k + j] = zero
-        self.size += 1
-        return self.size - 1
-
-    cdef void pop(self):
-        """Drop the front bucket."""
-        cdef int j
-        for j in range(self.k):
-            self.objs[self.start * self.k + j] = None
-        self.start += 1
-        self.size -= 1
-        if self.size == 0:
-            self.start = 0
-
-    cdef Py_ssize_t late(self, int64_t b, object zero) except -1:
-        """Index of bucket ``b``, which lies left of the back; inserted in order if absent."""
-        cdef Py_ssize_t idx = self.size - 1, i, p, kk = self.k
-        cdef int j
-        while idx >= 0 and self.bid[self.start + idx] > b:
-            idx -= 1
-        if idx >= 0 and self.bid[self.start + idx] == b:
-            return idx
-        self._room()
-        idx += 1  # insert here: shift [idx, size) right by one
-        p = self.start + idx
-        memmove(self.bid + p + 1, self.bid + p, (self.size - idx) * sizeof(int64_t))
-        memmove(self.c1 + p + 1, self.c1 + p, (self.size - idx) * sizeof(int64_t))
-        memmove(self.c2 + p + 1, self.c2 + p, (self.size - idx) * sizeof(int64_t))
-        if kk:
-            for i in range((self.start + self.size) * kk - 1, p * kk - 1, -1):
-                self.objs[i + kk] = self.objs[i]
-        self.bid[p] = b
-        self.c1[p] = 0
-        self.c2[p] = 0
-        for j in range(kk):
-            self.objs[p * kk + j] = zero
-        self.size += 1
-        return idx
-
-    cdef list dump(self, int counters):
-        """``[[bid, c1(, c2), objects...], ...]`` — the Python rings' bucket lists."""
-        cdef list out = []
-        cdef list row
-        cdef Py_ssize_t i
-        cdef int j
-        for i in range(self.size):
-            row = [self.bid[self.start + i]]
-            if counters >= 1:
-                row.append(self.c1[self.start + i])
-            if counters >= 2:
-                row.append(self.c2[self.start + i])
-            for j in range(self.k):
-                row.append(self.get(i, j))
-            out.append(row)
-        return out
-
-    cdef int load(self, object rows, int counters) except -1:
-        cdef Py_ssize_t i
-        cdef int j
-        cdef object row
-        while self.size:
-            self.pop()
-        for row in rows:
-            i = self.push(row[0], None)
-            if counters >= 1:
-                self.c1[self.start + i] = row[1]
-            if counters >= 2:
-                self.c2[self.start + i] = row[2]
-            for j in range(self.k):
-                self.put(i, j, row[1 + counters + j])
+    if d.start > 0:
+        memmove(d.a, d.a + d.start * d.esz, d.size * d.esz)
+        d.start = 0
         return 0
+    cdef char *grown = <char *>PyMem_Realloc(d.a, 2 * d.cap * d.esz)
+    if not grown:
+        raise MemoryError()
+    d.a = grown
+    d.cap *= 2
+    return 0
+
+
+cdef inline void deq_pop(Deq *d) noexcept:
+    d.start += 1
+    d.size -= 1
+    if d.size == 0:
+        d.start = 0
+
+
+cdef void *deq_push(Deq *d, int64_t bid) except NULL:
+    """Append a zeroed bucket ``bid`` (ints 0) at the back."""
+    deq_room(d)
+    d.size += 1
+    cdef void *b = deq_at(d, d.size - 1)
+    memset(b, 0, d.esz)
+    (<int64_t *>b)[0] = bid
+    return b
+
+
+cdef void *deq_late(Deq *d, int64_t bid, bint *created) except NULL:
+    """Bucket ``bid``, which lies left of the back; inserted in order (zeroed) if absent."""
+    cdef Py_ssize_t idx = d.size - 1
+    while idx >= 0 and (<int64_t *>deq_at(d, idx))[0] > bid:
+        idx -= 1
+    if idx >= 0 and (<int64_t *>deq_at(d, idx))[0] == bid:
+        created[0] = False
+        return deq_at(d, idx)
+    deq_room(d)
+    idx += 1
+    cdef char *p = <char *>deq_at(d, idx)
+    memmove(p + d.esz, p, (d.size - idx) * d.esz)
+    d.size += 1
+    memset(p, 0, d.esz)
+    (<int64_t *>p)[0] = bid
+    created[0] = True
+    return p
+
+
+cdef list deq_dump(Deq *d, int kind):
+    """The Python rings' bucket lists: kind 0 ``[bid, max]``, 1 ``[bid, c, s, q]``,
+    2 ``[bid, c, cx, s, q]``, 3 ``[bid, count, positives]``."""
+    cdef list out = []
+    cdef Py_ssize_t i
+    cdef NBucket *b
+    cdef CBucket *c
+    for i in range(d.size):
+        if kind == 3:
+            c = <CBucket *>deq_at(d, i)
+            out.append([c.bid, c.c1, c.c2])
+            continue
+        b = <NBucket *>deq_at(d, i)
+        if kind == 0:
+            out.append([b.bid, n_py(b.s)])
+        elif kind == 1:
+            out.append([b.bid, b.c1, n_py(b.s), n_py(b.q)])
+        else:
+            out.append([b.bid, b.c1, b.c2, n_py(b.s), n_py(b.q)])
+    return out
+
+
+cdef int deq_load(Deq *d, object rows, int kind) except -1:
+    cdef NBucket *b
+    cdef CBucket *c
+    d.start = 0
+    d.size = 0
+    for row in rows:
+        if kind == 3:
+            c = <CBucket *>deq_push(d, row[0])
+            c.c1, c.c2 = row[1], row[2]
+            continue
+        b = <NBucket *>deq_push(d, row[0])
+        if kind == 0:
+            b.s = n_from(row[1])
+        elif kind == 1:
+            b.c1 = row[1]
+            b.s, b.q = n_from(row[2]), n_from(row[3])
+        else:
+            b.c1, b.c2 = row[1], row[2]
+            b.s, b.q = n_from(row[3]), n_from(row[4])
+    return 0
+
+
+cdef inline NBucket *deq_bucket(Deq *d, int64_t bid) except NULL:
+    """The bucket for an accepted ``bid``: the back one, a new back one, or a late one."""
+    cdef bint created
+    if d.size and deq_last(d) == bid:
+        return <NBucket *>deq_at(d, d.size - 1)
+    if not d.size or deq_last(d) < bid:
+        return <NBucket *>deq_push(d, bid)
+    return <NBucket *>deq_late(d, bid, &created)
 
 
 # --- rings ----------------------------------------------------------------------------------------
@@ -235,32 +395,45 @@ cdef class SumRing:
     cdef readonly int64_t n
     cdef public int64_t head
     cdef public int64_t count
-    cdef public object total
-    cdef public object sq
-    cdef _Buckets b
+    cdef Num _total, _sq
+    cdef Deq d
+
+    def __cinit__(self, *args, **kwargs):
+        deq_init(&self.d, sizeof(NBucket))
+
+    def __dealloc__(self):
+        PyMem_Free(self.d.a)
 
     def __init__(self, double width, int64_t n):
         self.width = width
         self.n = n
         self.head = NEG_INF_BUCKET
         self.count = 0
-        self.total = 0
-        self.sq = 0
-        self.b = _Buckets(2)
+        self._total = n_int(0)
+        self._sq = n_int(0)
 
-    cdef inline void _expire(self):
-        cdef _Buckets b = self.b
+    @property
+    def total(self):
+        return n_py(self._total)
+
+    @property
+    def sq(self):
+        return n_py(self._sq)
+
+    cdef inline void _expire(self) noexcept:
         cdef int64_t low = self.head - self.n
-        if b.size and b.first() <= low:
-            while b.size and b.first() <= low:
-                self.count -= b.c1[b.start]
-                self.total = self.total - b.get(0, 0)
-                self.sq = self.sq - b.get(0, 1)
-                b.pop()
-            if not b.size:
+        cdef NBucket *b
+        if self.d.size and deq_first(&self.d) <= low:
+            while self.d.size and deq_first(&self.d) <= low:
+                b = <NBucket *>deq_at(&self.d, 0)
+                self.count -= b.c1
+                self._total = n_sub(self._total, b.s)
+                self._sq = n_sub(self._sq, b.q)
+                deq_pop(&self.d)
+            if not self.d.size:
                 self.count = 0
-                self.total = 0
-                self.sq = 0
+                self._total = n_int(0)
+                self._sq = n_int(0)
 
     cpdef advance(self, double ts):
         """Move the watermark to ``ts`` (if later) and expire buckets that fell out."""
@@ -269,37 +442,34 @@ cdef class SumRing:
             self.head = bid
         self._expire()
 
-    cpdef bint add(self, double ts, object x=1) except -1:
-        """Add one observation at ``ts``; ``False`` if it is older than the ring."""
+    cdef bint add_num(self, double ts, Num x) except -1:
         cdef int64_t bid = _bucket(ts, self.width)
-        cdef _Buckets b = self.b
-        cdef Py_ssize_t i
         if bid > self.head:
             self.head = bid
         self._expire()
         if bid <= self.head - self.n:
             return False
-        if b.size and b.last() == bid:
-            i = b.size - 1
-        elif not b.size or b.last() < bid:
-            i = b.push(bid, 0)
-        else:
-            i = b.late(bid, 0)
-        xx = x * x
-        b.c1[b.start + i] += 1
-        b.put(i, 0, b.get(i, 0) + x)
-        b.put(i, 1, b.get(i, 1) + xx)
+        cdef NBucket *b = deq_bucket(&self.d, bid)
+        cdef Num xx = n_sq(x)
+        b.c1 += 1
+        b.s = n_add(b.s, x)
+        b.q = n_add(b.q, xx)
         self.count += 1
-        self.total = self.total + x
-        self.sq = self.sq + xx
+        self._total = n_add(self._total, x)
+        self._sq = n_add(self._sq, xx)
         return True
 
+    cpdef bint add(self, double ts, object x=1) except -1:
+        """Add one observation at ``ts``; ``False`` if it is older than the ring."""
+        return self.add_num(ts, n_from(x))
+
     def dump(self):
-        return [self.head, self.count, self.total, self.sq, self.b.dump(1)]
+        return [self.head, self.count, n_py(self._total), n_py(self._sq), deq_dump(&self.d, 1)]
 
     def load(self, data):
-        self.head, self.count, self.total, self.sq = data[0], data[1], data[2], data[3]
-        self.b.load(data[4], 1)
+        self.head, self.count = data[0], data[1]
+        self._total, self._sq = n_from(data[2]), n_from(data[3])
+        deq_load(&self.d, data[4], 1)
 
 
 cdef class MultiRing:
@@ -311,9 +481,14 @@ cdef class MultiRing:
     cdef public int64_t head
     cdef public int64_t count
     cdef public int64_t nx
-    cdef public object total
-    cdef public object sq
-    cdef _Buckets b
+    cdef Num _total, _sq
+    cdef Deq d
+
+    def __cinit__(self, *args, **kwargs):
+        deq_init(&self.d, sizeof(NBucket))
+
+    def __dealloc__(self):
+        PyMem_Free(self.d.a)
 
     def __init__(self, double width, int64_t n):
         self.width = width
@@ -321,25 +496,33 @@ cdef class MultiRing:
         self.head = NEG_INF_BUCKET
         self.count = 0
         self.nx = 0
-        self.total = 0
-        self.sq = 0
-        self.b = _Buckets(2)
+        self._total = n_int(0)
+        self._sq = n_int(0)
 
-    cdef inline void _expire(self):
-        cdef _Buckets b = self.b
+    @property
+    def total(self):
+        return n_py(self._total)
+
+    @property
+    def sq(self):
+        return n_py(self._sq)
+
+    cdef inline void _expire(self) noexcept:
         cdef int64_t low = self.head - self.n
-        if b.size and b.first() <= low:
-            while b.size and b.first() <= low:
-                self.count -= b.c1[b.start]
-                self.nx -= b.c2[b.start]
-                self.total = self.total - b.get(0, 0)
-                self.sq = self.sq - b.get(0, 1)
-                b.pop()
-            if not b.size:
+        cdef NBucket *b
+        if self.d.size and deq_first(&self.d) <= low:
+            while self.d.size and deq_first(&self.d) <= low:
+                b = <NBucket *>deq_at(&self.d, 0)
+                self.count -= b.c1
+                self.nx -= b.c2
+                self._total = n_sub(self._total, b.s)
+                self._sq = n_sub(self._sq, b.q)
+                deq_pop(&self.d)
+            if not self.d.size:
                 self.count = 0
                 self.nx = 0
-                self.total = 0
-                self.sq = 0
+                self._total = n_int(0)
+                self._sq = n_int(0)
 
     cpdef advance(self, double ts):
         cdef int64_t bid = _bucket(ts, self.width)
@@ -347,39 +530,39 @@ cdef class MultiRing:
             self.head = bid
         self._expire()
 
-    cpdef bint add(self, double ts, object x) except -1:
+    cdef bint add_num(self, double ts, Num x, bint has_x) except -1:
         cdef int64_t bid = _bucket(ts, self.width)
-        cdef _Buckets b = self.b
-        cdef Py_ssize_t i
         if bid > self.head:
             self.head = bid
         self._expire()
         if bid <= self.head - self.n:
             return False
-        if b.size and b.last() == bid:
-            i = b.size - 1
-        elif not b.size or b.last() < bid:
-            i = b.push(bid, 0)
-        else:
-            i = b.late(bid, 0)
-        b.c1[b.start + i] += 1
+        cdef NBucket *b = deq_bucket(&self.d, bid)
+        cdef Num xx
+        b.c1 += 1
         self.count += 1
-        if x is not None:
-            xx = x * x
-            b.c2[b.start + i] += 1
-            b.put(i, 0, b.get(i, 0) + x)
-            b.put(i, 1, b.get(i, 1) + xx)
+        if has_x:
+            xx = n_sq(x)
+            b.c2 += 1
+            b.s = n_add(b.s, x)
+            b.q = n_add(b.q, xx)
             self.nx += 1
-            self.total = self.total + x
-            self.sq = self.sq + xx
+            self._total = n_add(self._total, x)
+            self._sq = n_add(self._sq, xx)
         return True
 
+    cpdef bint add(self, double ts, object x) except -1:
+        if x is None:
+            return self.add_num(ts, n_int(0), False)
+        return self.add_num(ts, n_from(x), True)
+
     def dump(self):
-        return [self.head, self.count, self.nx, self.total, self.sq, self.b.dump(2)]
+        return [self.head, self.count, self.nx, n_py(self._total), n_py(self._sq), deq_dump(&self.d, 2)]
 
     def load(self, data):
-        self.head, self.count, self.nx, self.total, self.sq = data[0], data[1], data[2], data[3], data[4]
-        self.b.load(data[5], 2)
+        self.head, self.count, self.nx = data[0], data[1], data[2]
+        self._total, self._sq = n_from(data[3]), n_from(data[4])
+        deq_load(&self.d, data[5], 2)
 
 
 cdef class MaxRing:
@@ -388,32 +571,43 @@ cdef class MaxRing:
     cdef readonly double width
     cdef readonly int64_t n
     cdef public int64_t head
-    cdef public object best
-    cdef _Buckets b
+    cdef Num _best
+    cdef bint has_best
+    cdef Deq d
+
+    def __cinit__(self, *args, **kwargs):
+        deq_init(&self.d, sizeof(NBucket))
+
+    def __dealloc__(self):
+        PyMem_Free(self.d.a)
 
     def __init__(self, double width, int64_t n):
         self.width = width
         self.n = n
         self.head = NEG_INF_BUCKET
-        self.best = None
-        self.b = _Buckets(1)
+        self.has_best = False
+
+    @property
+    def best(self):
+        return n_py(self._best) if self.has_best else None
 
     cdef int _expire(self) except -1:
-        cdef _Buckets b = self.b
         cdef int64_t low = self.head - self.n
         cdef bint dropped = False
         cdef Py_ssize_t i
-        while b.size and b.first() <= low:
-            if b.get(0, 0) == self.best:
+        cdef NBucket *b
+        while self.d.size and deq_first(&self.d) <= low:
+            b = <NBucket *>deq_at(&self.d, 0)
+            if self.has_best and n_eq(b.s, self._best):
                 dropped = True
-            b.pop()
-        if dropped or not b.size:
-            best = None
-            for i in range(b.size):  # ``max(...)``: the first of equal maxima wins
-                v = b.get(i, 0)
-                if best is None or v > best:
-                    best = v
-            self.best = best
+            deq_pop(&self.d)
+        if dropped or not self.d.size:
+            self.has_best = False
+            for i in range(self.d.size):  # ``max(...)``: the first of equal maxima wins
+                b = <NBucket *>deq_at(&self.d, i)
+                if not self.has_best or n_gt(b.s, self._best):
+                    self._best = b.s
+                    self.has_best = True
         return 0
 
     cpdef advance(self, double ts):
@@ -422,36 +616,43 @@ cdef class MaxRing:
             self.head = bid
         self._expire()
 
-    cpdef bint add(self, double ts, object x) except -1:
+    cdef bint add_num(self, double ts, Num x) except -1:
         cdef int64_t bid = _bucket(ts, self.width)
-        cdef _Buckets b = self.b
-        cdef Py_ssize_t i, size
+        cdef NBucket *b
+        cdef bint created
         if bid > self.head:
             self.head = bid
         self._expire()
         if bid <= self.head - self.n:
             return False
-        if b.size and b.last() == bid:
-            if x > b.get(b.size - 1, 0):
-                b.put(b.size - 1, 0, x)
-        elif not b.size or b.last() < bid:
-            i = b.push(bid, x)
+        if self.d.size and deq_last(&self.d) == bid:
+            b = <NBucket *>deq_at(&self.d, self.d.size - 1)
+            if n_gt(x, b.s):
+                b.s = x
+        elif not self.d.size or deq_last(&self.d) < bid:
+            b = <NBucket *>deq_push(&self.d, bid)
+            b.s = x
         else:
-            size = b.size
-            i = b.late(bid, x)
-            if b.size == size:  # existing bucket: ``max(old, x)``
-                if x > b.get(i, 0):
-                    b.put(i, 0, x)
-        if self.best is None or x > self.best:
-            self.best = x
+            b = <NBucket *>deq_late(&self.d, bid, &created)
+            if created or n_gt(x, b.s):  # new bucket, or ``max(old, x)``
+                b.s = x
+        if not self.has_best or n_gt(x, self._best):
+            self._best = x
+            self.has_best = True
         return True
 
+    cpdef bint add(self, double ts, object x) except -1:
+        return self.add_num(ts, n_from(x))
+
     def dump(self):
-        return [self.head, self.best, self.b.dump(0)]
+        return [self.head, self.best, deq_dump(&self.d, 0)]
 
     def load(self, data):
-        self.head, self.best = data[0], data[1]
-        self.b.load(data[2], 0)
+        self.head = data[0]
+        self.has_best = data[1] is not None
+        if self.has_best:
+            self._best = n_from(data[1])
+        deq_load(&self.d, data[2], 0)
 
 
 cdef class DelayedRing:
@@ -463,8 +664,16 @@ cdef class DelayedRing:
     cdef public int64_t head
     cdef public int64_t count
     cdef public int64_t positives
-    cdef _Buckets pending
-    cdef _Buckets matured
+    cdef Deq pending
+    cdef Deq matured
+
+    def __cinit__(self, *args, **kwargs):
+        deq_init(&self.pending, sizeof(CBucket))
+        deq_init(&self.matured, sizeof(CBucket))
+
+    def __dealloc__(self):
+        PyMem_Free(self.pending.a)
+        PyMem_Free(self.matured.a)
 
     def __init__(self, double width, int64_t n, int64_t delay):
         self.width = width
@@ -473,61 +682,162 @@ cdef class DelayedRing:
         self.head = NEG_INF_BUCKET
         self.count = 0
         self.positives = 0
-        self.pending = _Buckets(0)
-        self.matured = _Buckets(0)
 
     cpdef advance(self, double ts):
         cdef int64_t bid = _bucket(ts, self.width)
-        cdef _Buckets p = self.pending, m = self.matured
-        cdef Py_ssize_t i
+        cdef CBucket *p
+        cdef CBucket *m
         if bid > self.head:
             self.head = bid
         cdef int64_t ripe = self.head - self.delay
-        while p.size and p.first() <= ripe:
-            i = m.push(p.first(), None)
-            m.c1[m.start + i] = p.c1[p.start]
-            m.c2[m.start + i] = p.c2[p.start]
-            self.count += p.c1[p.start]
-            self.positives += p.c2[p.start]
-            p.pop()
+        while self.pending.size and deq_first(&self.pending) <= ripe:
+            p = <CBucket *>deq_at(&self.pending, 0)
+            m = <CBucket *>deq_push(&self.matured, p.bid)
+            m.c1 = p.c1
+            m.c2 = p.c2
+            self.count += p.c1
+            self.positives += p.c2
+            deq_pop(&self.pending)
         cdef int64_t low = ripe - self.n
-        while m.size and m.first() <= low:
-            self.count -= m.c1[m.start]
-            self.positives -= m.c2[m.start]
-            m.pop()
+        while self.matured.size and deq_first(&self.matured) <= low:
+            m = <CBucket *>deq_at(&self.matured, 0)
+            self.count -= m.c1
+            self.positives -= m.c2
+            deq_pop(&self.matured)
 
     cpdef bint add(self, double ts, int64_t positive) except -1:
         cdef int64_t bid = _bucket(ts, self.width)
-        cdef _Buckets p = self.pending
-        cdef Py_ssize_t i
+        cdef CBucket *b
+        cdef bint created
         self.advance(ts)
         if bid <= self.head - self.delay - self.n:
             return False
         if bid <= self.head - self.delay:
             # Rare: a late event whose bucket has already matured.
-            i = self.matured.late(bid, None)
-            self.matured.c1[self.matured.start + i] += 1
-            self.matured.c2[self.matured.start + i] += positive
+            b = <CBucket *>deq_late(&self.matured, bid, &created)
+            b.c1 += 1
+            b.c2 += positive
             self.count += 1
             self.positives += positive
             return True
-        if p.size and p.last() == bid:
-            i = p.size - 1
-        elif not p.size or p.last() < bid:
-            i = p.push(bid, None)
+        if self.pending.size and deq_last(&self.pending) == bid:
+            b = <CBucket *>deq_at(&self.pending, self.pending.size - 1)
+        elif not self.pending.size or deq_last(&self.pending) < bid:
+            b = <CBucket *>deq_push(&self.pending, bid)
         else:
-            i = p.late(bid, None)
-        p.c1[p.start + i] += 1
-        p.c2[p.start + i] += positive
+            b = <CBucket *>deq_late(&self.pending, bid, &created)
+        b.c1 += 1
+        b.c2 += positive
         return True
 
     def dump(self):
-        return [self.head, self.count, self.positives, self.pending.dump(2), self.matured.dump(2)]
+        return [self.head, self.count, self.positives, deq_dump(&self.pending, 3), deq_dump(&self.matured, 3)]
 
     def load(self, data):
         self.head, self.count, self.positives = data[0], data[1], data[2]
-        self.pending.load(data[3], 2)
-        self.matured.load(data[4], 2)
+        deq_load(&self.pending, data[3], 3)
+        deq_load(&self.matured, data[4], 3)
+
+
+cdef class DistinctRing:
+    """Number of distinct values over a sliding window (per-bucket value counts). The front
+    bucket's id is cached in C, so an event that expires nothing costs no Python operation."""
+
+    cdef readonly double width
+    cdef readonly int64_t n
+    cdef public int64_t head
+    cdef public dict counts
+    cdef object _buckets  # deque of [bid, {value: count}]
+    cdef int64_t first  # id of the front bucket; INT64_MAX when empty
+
+    def __init__(self, double width, int64_t n):
+        self.width = width
+        self.n = n
+        self.head = NEG_INF_BUCKET
+        self.counts = {}
+        self._buckets = deque()
+        self.first = INT64_MAX
+
+    @property
+    def buckets(self):
+        return self._buckets
+
+    cdef inline void _refirst(self):
+        self.first = self._buckets[0][0] if self._buckets else INT64_MAX
+
+    cpdef advance(self, double ts):
+        cdef int64_t bid = _bucket(ts, self.width)
+        if bid > self.head:
+            self.head = bid
+        cdef int64_t low = self.head - self.n
+        if self.first > low:
+            return
+        buckets, counts = self._buckets, self.counts
+        while buckets and buckets[0][0] <= low:
+            for value, c in buckets.popleft()[1].items():
+                left = counts[value] - c
+                if left:
+                    counts[value] = left
+                else:
+                    del counts[value]
+        self._refirst()
+
+    @cython.wraparound(True)
+    cpdef bint add(self, double ts, object value) except -1:
+        cdef int64_t bid = _bucket(ts, self.width)
+        self.advance(ts)
+        if bid <= self.head - self.n:
+            return False
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == bid:
+            bucket = buckets[-1][1]
+        elif not buckets or buckets[-1][0] < bid:
+            bucket = {}
+            buckets.append([bid, bucket])
+        else:
+            idx = len(buckets) - 1
+            while idx >= 0 and buckets[idx][0] > bid:
+                idx -= 1
+            if idx >= 0 and buckets[idx][0] == bid:
+                bucket = buckets[idx][1]
+            else:
+                bucket = {}
+                buckets.insert(idx + 1, [bid, bucket])
+        bucket[value] = bucket.get(value, 0) + 1
+        self.counts[value] = self.counts.get(value, 0) + 1
+        self._refirst()
+        return True
+
+    def dump(self):
+        return [self.head, [[b[0], b[1]] for b in self._buckets]]
+
+    def load(self, data):
+        self.head = data[0]
+        self._buckets = deque([b[0], dict(b[1])] for b in data[1])
+        counts = {}
+        for _, bucket in self._buckets:
+            for value, c in bucket.items():
+                counts[value] = counts.get(value, 0) + c
+        self.counts = counts
+        self._refirst()
+
+
+cdef class ChangeState:
+    """The last value seen and a count ring of changes (``indicators._ChangeState``)."""
+
+    cdef public object last
+    cdef public SumRing ring
+
+    def __init__(self, double width, int64_t n):
+        self.last = None
+        self.ring = SumRing(width, n)
+
+    def dump(self):
+        return [self.last, self.ring.dump()]
+
+    def load(self, data):
+        self.last = data[0]
+        self.ring.load(data[1])
 
 
 cdef class Last:
@@ -599,21 +909,21 @@ cdef class Op:
         return self.update(st, ev, values)
 
 
-cdef inline double _history(MultiRing st, object x, bint zscore) except? -1.0:
+cdef inline double _history(MultiRing st, Num xn, bint zscore) except? -1.0:
     """The value against the window's history before it (``indicators._history_fn``)."""
     cdef int64_t count = st.nx
-    cdef double mean, var
+    cdef double mean, var, x = n_d(xn)
     if count == 0:
         return NAN
-    mean = st.total / count
+    mean = n_div(st._total, count)
     if not zscore:
-        return <double>x / mean if mean else NAN
+        return x / mean if mean else NAN
     if count < 2:
         return NAN
-    var = st.sq / count - mean * mean
+    var = n_div(st._sq, count) - mean * mean
     if not (var > 0.0):
         var = 0.0
-    return (<double>x - mean) / sqrt(var) if var > 0 else 0.0
+    return (x - mean) / sqrt(var) if var > 0 else 0.0
 
 
 cdef class FusedOp(Op):
@@ -634,9 +944,9 @@ cdef class FusedOp(Op):
     cdef object new_state(self):
         return MultiRing(self.width, self.n)
 
-    cdef inline int _pre(self, MultiRing st, object x, dict values) except -1:
+    cdef inline int _pre(self, MultiRing st, Num x, bint has_x, dict values) except -1:
         for name, zscore in self.pre:
-            values[name] = NAN if x is None else _history(st, x, zscore)
+            values[name] = _history(st, x, zscore) if has_x else NAN
         return 0
 
     cdef inline int _post(self, MultiRing st, dict values) except -1:
@@ -645,26 +955,30 @@ cdef class FusedOp(Op):
             if what == 0:
                 values[name] = <double>st.count
             elif what == 1:
-                values[name] = <double>st.total / self.scale
+                values[name] = n_d(st._total) / self.scale
             else:
-                values[name] = (st.total / st.nx) / self.scale if st.nx else 0.0
+                values[name] = n_div(st._total, st.nx) / self.scale if st.nx else 0.0
         return 0
 
     cdef int update(self, object state, object ev, dict values) except -1:
         cdef MultiRing st = <MultiRing?>state
         cdef double ts = ev.ts
         x = self.number(ev) if self.numeric else None
+        cdef bint has_x = x is not None
+        cdef Num xn = n_from(x) if has_x else n_int(0)
         if self.pre:
             st.advance(ts)
-            self._pre(st, x, values)
-        st.add(ts, x)
+            self._pre(st, xn, has_x, values)
+        st.add_num(ts, xn, has_x)
         return self._post(st, values)
 
     cdef int read(self, object state, object ev, dict values) except -1:
         cdef MultiRing st = <MultiRing?>state
         x = self.number(ev) if self.numeric else None
+        cdef bint has_x = x is not None
+        cdef Num xn = n_from(x) if has_x else n_int(0)
         st.advance(ev.ts)
-        self._pre(st, x, values)
+        self._pre(st, xn, has_x, values)
         return self._post(st, values)
 
 
@@ -714,7 +1028,7 @@ cdef class MaxOp(Op):
     cdef int read(self, object state, object ev, dict values) except -1:
         cdef MaxRing st = <MaxRing?>state
         st.advance(ev.ts)
-        values[self.name] = NAN if st.best is None else <double>st.best / self.scale
+        values[self.name] = n_d(st._best) / self.scale if st.has_best else NAN
         return 0
 
     cdef int update(self, object state, object ev, dict values) except -1:
@@ -723,8 +1037,8 @@ cdef class MaxOp(Op):
         if x is None:
             st.advance(ev.ts)
         else:
-            st.add(ev.ts, x)
-        values[self.name] = NAN if st.best is None else <double>st.best / self.scale
+            st.add_num(ev.ts, n_from(x))
+        values[self.name] = n_d(st._best) / self.scale if st.has_best else NAN
         return 0
 
 
@@ -741,7 +1055,7 @@ cdef class NightShareOp(Op):
         return SumRing(self.width, self.n)
 
     cdef inline int _value(self, SumRing st, dict values) except -1:
-        values[self.name] = <double>st.total / <double>st.count if st.count else 0.0
+        values[self.name] = n_div(st._total, st.count) if st.count else 0.0
         return 0
 
     cdef int read(self, object state, object ev, dict values) except -1:
@@ -752,7 +1066,7 @@ cdef class NightShareOp(Op):
     cdef int update(self, object state, object ev, dict values) except -1:
         cdef SumRing st = <SumRing?>state
         cdef double ts = ev.ts
-        st.add(ts, 1 if local_hour(ts) < 6 else 0)
+        st.add_num(ts, n_int(1 if local_hour(ts) < 6 else 0))
         return self._value(st, values)
 
 
@@ -820,6 +1134,151 @@ cdef class EventOp(Op):
 
     cdef int apply(self, list slots, object ev, dict values) except -1:
         return self.update(None, ev, values)
+
+
+cdef class DistinctOp(Op):
+    cdef object name, attr
+    cdef double width
+    cdef int64_t n
+
+    def configure(self, name, attr, double width, int64_t n):
+        self.name, self.attr, self.width, self.n = name, attr, width, n
+        return self
+
+    cdef object new_state(self):
+        return DistinctRing(self.width, self.n)
+
+    cdef int read(self, object state, object ev, dict values) except -1:
+        cdef DistinctRing st = <DistinctRing?>state
+        st.advance(ev.ts)
+        values[self.name] = <double>len(st.counts)
+        return 0
+
+    cdef int update(self, object state, object ev, dict values) except -1:
+        cdef DistinctRing st = <DistinctRing?>state
+        value = getattr(ev, self.attr)
+        if value is None:
+            st.advance(ev.ts)
+        else:
+            st.add(ev.ts, value)
+        values[self.name] = <double>len(st.counts)
+        return 0
+
+
+cdef class ChangeOp(Op):
+    cdef object name, attr
+    cdef double width
+    cdef int64_t n
+
+    def configure(self, name, attr, double width, int64_t n):
+        self.name, self.attr, self.width, self.n = name, attr, width, n
+        return self
+
+    cdef object new_state(self):
+        return ChangeState(self.width, self.n)
+
+    cdef int read(self, object state, object ev, dict values) except -1:
+        cdef ChangeState st = <ChangeState?>state
+        st.ring.advance(ev.ts)
+        values[self.name] = <double>st.ring.count
+        return 0
+
+    cdef int update(self, object state, object ev, dict values) except -1:
+        cdef ChangeState st = <ChangeState?>state
+        cdef double ts = ev.ts
+        value = getattr(ev, self.attr)
+        if value is not None and value != st.last:
+            if st.last is not None:
+                st.ring.add_num(ts, n_int(1))
+            st.last = value
+        st.ring.advance(ts)
+        values[self.name] = <double>st.ring.count
+        return 0
+
+
+cdef double _DEG_TO_RAD = 3.141592653589793 / 180.0  # math.radians' factor (Py_MATH_PI / 180)
+cdef double _EARTH_RADIUS_KM = 6371.0088
+
+
+cpdef double haversine_km(double lat1, double lon1, double lat2, double lon2):
+    """``xindai.risk.geo.haversine_km`` with the same libm calls in the same order."""
+    cdef double p1 = lat1 * _DEG_TO_RAD, p2 = lat2 * _DEG_TO_RAD
+    cdef double dp = p2 - p1
+    cdef double dl = (lon2 - lon1) * _DEG_TO_RAD
+    cdef double a = xd_pow(sin(dp / 2), 2.0) + cos(p1) * cos(p2) * xd_pow(sin(dl / 2), 2.0)
+    cdef double root = sqrt(a)
+    return 2 * _EARTH_RADIUS_KM * asin(root if root < 1.0 else 1.0)
+
+
+cdef class GpsOp(Op):
+    """``gps_speed`` (km/h) or ``gps_jump`` (km) between consecutive GPS points."""
+
+    cdef object name
+    cdef bint speed
+
+    def configure(self, name, bint speed):
+        self.name, self.speed = name, speed
+        return self
+
+    cdef object new_state(self):
+        return Last()
+
+    cdef int read(self, object state, object ev, dict values) except -1:
+        cdef Last st = <Last?>state
+        values[self.name] = NAN if st.d is None else <double>st.d
+        return 0
+
+    cdef int update(self, object state, object ev, dict values) except -1:
+        cdef Last st = <Last?>state
+        cdef double km, hours, gap
+        lat, lon = ev.lat, ev.lon
+        if lat is None or lon is None:
+            values[self.name] = NAN if st.d is None else <double>st.d
+            return 0
+        ts = ev.ts
+        if st.a is not None and ts >= st.a:
+            km = haversine_km(st.b, st.c, lat, lon)
+            # A hop faster than one second is timed as one second: the clock resolution.
+            gap = <double>ts - <double>st.a
+            hours = (gap if not (1.0 > gap) else 1.0) / 3600.0
+            st.d = km / hours if self.speed else km
+        if st.a is None or ts >= st.a:
+            st.a, st.b, st.c = ts, lat, lon
+        values[self.name] = NAN if st.d is None else <double>st.d
+        return 0
+
+
+cdef class RegionOp(Op):
+    """``region_mismatch``: the last GPS region differs from the last IP region."""
+
+    cdef object name
+
+    def configure(self, name):
+        self.name = name
+        return self
+
+    cdef object new_state(self):
+        return Last()
+
+    cdef int read(self, object state, object ev, dict values) except -1:
+        cdef Last st = <Last?>state
+        if st.a is None or st.b is None:
+            values[self.name] = NAN
+        else:
+            values[self.name] = 1.0 if st.a != st.b else 0.0
+        return 0
+
+    cdef int update(self, object state, object ev, dict values) except -1:
+        cdef Last st = <Last?>state
+        attrs = ev.attributes
+        if attrs:
+            gps_region = attrs.get("gps_region")
+            ip_region = attrs.get("ip_region")
+            if gps_region is not None:
+                st.a = str(gps_region)
+            if ip_region is not None:
+                st.b = str(ip_region)
+        return self.read(state, ev, values)
 
 
 cdef class PyOp(Op):

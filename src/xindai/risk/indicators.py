@@ -113,6 +113,14 @@ def scale_of(spec: IndicatorSpec) -> float:
     return _scale(spec)
 
 
+def categorical_attr(spec: IndicatorSpec) -> str:
+    """The event attribute a categorical indicator reads (``_categorical``)."""
+    fld = spec.field or "device_id"
+    if fld not in ("device_id", "ip", "subject", "terminal_id"):
+        raise ValueError(f"field {fld!r} is not categorical")
+    return fld
+
+
 def numeric_attr(spec: IndicatorSpec) -> str | None:
     """The attribute a numeric indicator reads, or ``None`` for the amount (``_numeric``)."""
     fld = spec.field or "amount"
@@ -336,13 +344,6 @@ def _compile_region_mismatch(ind: Indicator, spec: IndicatorSpec) -> None:
     ind.update, ind.read = update, read
 
 
-# The compiled kernel's record when it is built (the ``since_last`` kernel operation needs it).
-if TYPE_CHECKING:
-    LastState = _Last
-else:
-    LastState = kernel.Last if kernel is not None else _Last
-
-
 class _ChangeState:
     __slots__ = ("last", "ring")
 
@@ -358,9 +359,19 @@ class _ChangeState:
         self.ring.load(data[1])
 
 
+# The compiled kernel's state records when it is built (its operations need their own types).
+if TYPE_CHECKING:
+    LastState = _Last
+    ChangeState = _ChangeState
+elif kernel is not None:
+    LastState, ChangeState = kernel.Last, kernel.ChangeState
+else:
+    LastState, ChangeState = _Last, _ChangeState
+
+
 def _compile_changes(ind: Indicator, spec: IndicatorSpec) -> None:
     width, n, get = _width(spec), spec.buckets, _categorical(spec)
-    ind.new_state = lambda: _ChangeState(width, n)
+    ind.new_state = lambda: ChangeState(width, n)
 
     def update(st: _ChangeState, ev: Event) -> float:
         value = get(ev)

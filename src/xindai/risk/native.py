@@ -5,9 +5,9 @@ pure-Python rings of ``xindai.risk.windows`` and the engine's generated Python p
 with the same values (``tests/unit/risk/test_native.py``).
 
 ``build_plan`` turns one event type's plan (the engine's groups of steps) into a kernel ``Plan``:
-each registry kind the kernel implements becomes a native operation; every other one (distinct
-counts, changes, GPS, region mismatch, filtered event indicators) runs its Python ``update``/``read``
-through ``PyOp``. The kernel writes the same names, in the same order, as the Python plan.
+every registry kind becomes a native operation, except stateless indicators of the event kind with
+a ``where`` filter, which run their Python ``update`` through ``PyOp`` (as would any future kind
+the kernel lacks). The kernel writes the same names, in the same order, as the Python plan.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from xindai.risk.indicators import (
     FusedRing,
     Indicator,
     IndicatorSpec,
+    categorical_attr,
     numeric_attr,
     scale_of,
 )
@@ -62,6 +63,20 @@ def _indicator_op(op: Indicator, idx: int, counts: bool, empty: float, group_kin
         )
     if spec.kind == "since_last":
         return k.SinceLastOp(idx, counts, empties, **_where(spec)).configure(op.name)
+    if spec.kind == "distinct":
+        return k.DistinctOp(idx, counts, empties, **_where(spec)).configure(
+            op.name, categorical_attr(spec), width, spec.buckets
+        )
+    if spec.kind == "changes":
+        return k.ChangeOp(idx, counts, empties, **_where(spec)).configure(
+            op.name, categorical_attr(spec), width, spec.buckets
+        )
+    if spec.kind in ("gps_speed", "gps_jump"):
+        return k.GpsOp(idx, counts, empties, **_where(spec)).configure(
+            op.name, spec.kind == "gps_speed"
+        )
+    if spec.kind == "region_mismatch":
+        return k.RegionOp(idx, counts, empties, **_where(spec)).configure(op.name)
     if spec.kind in ("delayed_rate", "delayed_count"):
         delay = round(spec.delay_s / width)
         outs = ((op.name, spec.kind == "delayed_rate"),)

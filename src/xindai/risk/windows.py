@@ -15,8 +15,8 @@ right, late events are near the head); an event older than the ring is refused (
 
 State serialises to plain JSON lists (``dump``/``load``) for checkpoints: no pickle.
 
-These classes are the reference implementation; ``xindai.risk._kernel`` compiles the same rings
-(except ``DistinctRing``), and the module-level names ``SumRing`` etc. pick the compiled ones when
+These classes are the reference implementation; ``xindai.risk._kernel`` compiles the same rings,
+and the module-level names ``SumRing`` etc. pick the compiled ones when
 they are built (see ``xindai.risk.accel``).
 """
 
@@ -388,18 +388,25 @@ class PyMultiRing:
 
 # The active implementation: the compiled kernel's rings when it is built (same API, same dumps —
 # ``tests/unit/risk/test_native.py``), else the Python ones above, which stay the reference.
-DistinctRing = PyDistinctRing
 if TYPE_CHECKING:
+    DistinctRing = PyDistinctRing
     SumRing = PySumRing
     MaxRing = PyMaxRing
     DelayedRing = PyDelayedRing
     MultiRing = PyMultiRing
 elif kernel is not None:
-    SumRing, MaxRing, DelayedRing, MultiRing = (
+    DistinctRing, SumRing, MaxRing, DelayedRing, MultiRing = (
+        kernel.DistinctRing,
         kernel.SumRing,
         kernel.MaxRing,
         kernel.DelayedRing,
         kernel.MultiRing,
     )
 else:
-    SumRing, MaxRing, DelayedRing, MultiRing = PySumRing, PyMaxRing, PyDelayedRing, PyMultiRing
+    DistinctRing, SumRing, MaxRing, DelayedRing, MultiRing = (
+        PyDistinctRing,
+        PySumRing,
+        PyMaxRing,
+        PyDelayedRing,
+        PyMultiRing,
+    )

@@ -22,7 +22,7 @@ from xindai.risk import geo
 from xindai.risk.accel import kernel
 from xindai.risk.engine import RiskEngine
 from xindai.risk.events import parse_event
-from xindai.risk.windows import PyDelayedRing, PyMaxRing, PyMultiRing, PySumRing
+from xindai.risk.windows import PyDelayedRing, PyDistinctRing, PyMaxRing, PyMultiRing, PySumRing
 
 from .helpers import REGISTRY, RULES, T0
 from .test_compiled import _handbook, _key, _mixed_stream
@@ -101,17 +101,26 @@ def test_max_and_delayed_rings_equal_python(raw: Any, width: float) -> None:
     k = _k()
     mx, nmx = PyMaxRing(width, 6), k.MaxRing(width, 6)
     dl, ndl = PyDelayedRing(width, 4, 3), k.DelayedRing(width, 4, 3)
+    ds, nds = PyDistinctRing(width, 5), k.DistinctRing(width, 5)
     for ts, value, flag in _times(raw, 500.0):
         if flag == 0:
-            for ring in (mx, nmx, dl, ndl):
+            for ring in (mx, nmx, dl, ndl, ds, nds):
                 ring.advance(ts)
         else:
             assert mx.add(ts, value) == nmx.add(ts, value)
             assert dl.add(ts, flag % 2) == ndl.add(ts, flag % 2)
+            assert ds.add(ts, str(value)[-1]) == nds.add(ts, str(value)[-1])
         _same(mx, nmx)
         _same(dl, ndl)
+        assert ds.dump() == nds.dump() and ds.counts == nds.counts
         assert mx.best == nmx.best and type(mx.best) is type(nmx.best)
         assert (dl.count, dl.positives) == (ndl.count, ndl.positives)
+
+
+def _arg(cls: type, value: Any, flag: int) -> Any:
+    if cls is PyDelayedRing:
+        return flag % 2
+    return str(value)[-1] if cls is PyDistinctRing else value
 
 
 @pytest.mark.skipif(DISABLED, reason="XINDAI_NATIVE=0")
@@ -123,11 +132,12 @@ def test_checkpoints_load_across_implementations(raw: Any) -> None:
         (PyMultiRing, k.MultiRing, (10.0, 6)),
         (PyMaxRing, k.MaxRing, (10.0, 6)),
         (PyDelayedRing, k.DelayedRing, (10.0, 6, 2)),
+        (PyDistinctRing, k.DistinctRing, (10.0, 6)),
     ]
     for py_cls, native_cls, args in classes:
         py = py_cls(*args)
         for ts, value, flag in _times(raw, 100.0):
-            py.add(ts, flag % 2 if py_cls is PyDelayedRing else value)
+            py.add(ts, _arg(py_cls, value, flag))
         native = native_cls(*args)
         native.load(py.dump())
         assert native.dump() == py.dump()
@@ -135,7 +145,7 @@ def test_checkpoints_load_across_implementations(raw: Any) -> None:
         back.load(native.dump())
         # ... and both go on identically after the reload.
         for ts, value, flag in _times(raw[:10], 400.0):
-            x = flag % 2 if py_cls is PyDelayedRing else value
+            x = _arg(py_cls, value, flag)
             assert back.add(ts, x) == native.add(ts, x)
         assert back.dump() == native.dump()
 
@@ -162,6 +172,24 @@ def test_local_time_helpers_equal_python() -> None:
     for ts in [0.0, -1.0, 1e9, *(rng.uniform(-2e9, 4e9) for _ in range(2000))]:
         assert k.local_hour(ts) == geo.local_hour(ts)
         assert k.local_weekday(ts) == geo.local_weekday(ts)
+
+
+@pytest.mark.skipif(DISABLED, reason="XINDAI_NATIVE=0")
+def test_haversine_equals_python() -> None:
+    k = _k()
+    rng = random.Random(5)
+    for _ in range(3000):
+        a = (rng.uniform(-90, 90), rng.uniform(-180, 180))
+        b = (
+            (a[0] + rng.uniform(-1, 1), a[1] + rng.uniform(-1, 1))
+            if rng.random() < 0.5
+            else (
+                rng.uniform(-90, 90),
+                rng.uniform(-180, 180),
+            )
+        )
+        assert k.haversine_km(*a, *b) == geo.haversine_km(*a, *b)
+    assert k.haversine_km(0.0, 0.0, 0.0, 180.0) == geo.haversine_km(0.0, 0.0, 0.0, 180.0)
 
 
 def _replay(events: Any, native: bool) -> list[tuple[Any, ...]]:
