@@ -303,11 +303,27 @@ def _parse_fast(raw: dict[str, Any]) -> Event | None:
     unusual but valid form). Every value it returns equals what ``_parse_checked`` returns
     (``tests/unit/risk/test_events.py`` checks that on generated inputs)."""
     get = raw.get
-    event_id = _fast_str(get("event_id"))
-    subject = _fast_str(get("subject"))
+    # ``_fast_str`` inlined for the two required ids.
+    event_id = get("event_id")
+    if type(event_id) is not str:
+        return None
+    event_id = event_id.strip()
+    subject = get("subject")
+    if type(subject) is not str:
+        return None
+    subject = subject.strip()
+    if not (
+        event_id
+        and subject
+        and len(event_id) <= 128
+        and len(subject) <= 128
+        and event_id.isascii()
+        and subject.isascii()
+    ):
+        return None
     type_name = get("type")
     event_type = _TYPES.get(type_name) if type(type_name) is str else None
-    if event_id is None or subject is None or event_type is None:
+    if event_type is None:
         return None
     when = get("occurred_at")
     if type(when) is not str:

@@ -173,7 +173,7 @@ class _Outbox:
             self.decisions.append(compact_decision(decision))
             return
         quoted = self._quoted
-        action = decision.action.value
+        action = decision.action  # a StrEnum: hashes and quotes as its value, no ``.value`` call
         a = quoted.get(action) or quoted.setdefault(action, _JSON_STR(action))
         h = ""
         if decision.hits:
