@@ -268,11 +268,9 @@ class RiskWorker:
         self.snapshot_interval_s = snapshot_interval_s
         self.block_ms = block_ms
         self.outbox = _Outbox()
-        self.engine = engine_factory()
-        self.engine.track_dirty = True
-        self.engine.decisions = self.outbox
-        self.engine.dead_letters = self.outbox
-        self.engine.policy = _no_cases(self.engine)
+        self._engine_factory = engine_factory
+        self.engine = self._new_engine()
+        self._restored = False
         self.stats = WorkerStats()
         self._flush_script = client.register_script(FLUSH_LUA)
         self._read_script = client.register_script(READ_LUA)
@@ -284,6 +282,14 @@ class RiskWorker:
         self._last_snapshot = self._last_flush
         self._since_snapshot = 0  # entries applied since the last snapshot
         self._position: bytes | None = None  # the last entry applied (or acknowledged unapplied)
+
+    def _new_engine(self) -> RiskEngine:
+        engine = self._engine_factory()
+        engine.track_dirty = True
+        engine.decisions = self.outbox
+        engine.dead_letters = self.outbox
+        engine.policy = _no_cases(engine)
+        return engine
 
     # --- setup ----------------------------------------------------------------------------------
     def ensure_group(self) -> None:
@@ -308,6 +314,12 @@ class RiskWorker:
     def restore(self) -> int:
         """Load the state snapshot, then replay the entries acknowledged after it; returns the
         number of entities restored (``stats.replayed``: entries replayed)."""
+        if self._restored:  # a second restore (run() again after an error): start from scratch,
+            self.engine = self._new_engine()  # or the replay would apply entries twice
+            self.outbox.decisions.clear()
+            self.outbox.dead.clear()
+            self._unacked.clear()
+        self._restored = True
         entries: dict[str, str] = {}
         for field, value in self.client.hscan_iter(self.keys.state, count=1000):
             entries[field.decode()] = value.decode()
