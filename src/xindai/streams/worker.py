@@ -370,7 +370,7 @@ class RiskWorker:
                         events.append(parse_event(raw))
                 self._position = entry_id
             kept = (len(outbox.decisions), len(outbox.dead), outbox.count)
-            self.engine.process_batch(events)
+            self._process(events)
             del outbox.decisions[kept[0] :], outbox.dead[kept[1] :]
             outbox.count = kept[2]
             replayed += len(events)
@@ -526,8 +526,20 @@ class RiskWorker:
         self._since_snapshot += len(entries)
         if entries:
             self._position = entries[-1][0]
-        # One micro-batch per read: the model (if any) scores the batch in one vectorised call.
-        self.engine.process_batch(batch)
+        self._process(batch)
+
+    def _process(self, events: list[Event]) -> None:
+        """With a model or anomaly scorer that scores many rows at once, one micro-batch per read
+        (``process_batch``: one vectorised call); without, event by event (``process``): the same
+        decisions, and the indicator values of an event are still in the CPU cache when its rules
+        run (holding a read's 1,000 value dicts first cost ~5 CPU-µs per event)."""
+        engine = self.engine
+        if _scores_batches(engine):
+            engine.process_batch(events)
+        else:
+            process = engine.process
+            for event in events:
+                process(event)
 
     def flush(self, snapshot: bool | None = None) -> None:
         """One atomic checkpoint: append the decisions and dead letters and acknowledge the
@@ -598,6 +610,10 @@ def _parse_read(reply: Any, unacked: list[bytes]) -> tuple[list[tuple[bytes, byt
         entries.append((entry_id, blob[pos:end]))
         pos = end
     return entries, ids[-1]
+
+
+def _scores_batches(engine: RiskEngine) -> bool:
+    return any(hasattr(s, "score_many") for s in (engine.model, engine.anomaly) if s is not None)
 
 
 def _text(value: bytes | str) -> str:

@@ -149,12 +149,17 @@ WORKER_SCRIPT = textwrap.dedent(
 
     def factory():
         engine = RiskEngine(registry, rules)
-        inner = engine.process_batch  # what the worker calls, once per read
-        def slow(events):
+        # Make the stream long enough to be killed mid-way: 1 ms per event on either path the
+        # worker may take (event by event without a batch-scoring model, else micro-batches).
+        one, many = engine.process, engine.process_batch
+        def slow_one(event, model_score=None):
+            time.sleep(0.001)
+            return one(event, model_score)
+        def slow_many(events):
             events = list(events)
-            time.sleep(0.001 * len(events))  # make the stream long enough to be killed mid-way
-            return inner(events)
-        engine.process_batch = slow
+            time.sleep(0.001 * len(events))
+            return many(events)
+        engine.process, engine.process_batch = slow_one, slow_many
         return engine
 
     worker = RiskWorker(redis.Redis.from_url(url), prefix, factory, consumer="doomed",
@@ -453,4 +458,44 @@ def test_restoring_twice_does_not_apply_the_replay_on_top_of_the_live_state(
     reference = make_engine()
     for raw in raws:
         reference.process_raw(raw)
+    assert states(worker.engine) == states(reference)
+
+
+def test_with_a_batch_scorer_the_worker_scores_micro_batches_with_the_same_decisions(
+    client: Any, prefix: str
+) -> None:
+    # An anomaly scorer with score_many makes the worker score each read as one micro-batch
+    # (without one it goes event by event); either way the decisions equal a one-by-one run.
+    import numpy as np
+
+    from xindai.risk.model import RobustZAnomaly
+    from xindai.risk.ports import InMemoryDecisions
+    from xindai.streams.worker import _scores_batches, compact_decision
+
+    raws = events(300)
+    probe = make_engine()
+    seen = InMemoryDecisions()
+    probe.decisions = seen
+    for raw in raws:
+        probe.process_raw(raw)
+    names = sorted(REGISTRY.names)
+    x = np.array([[d.indicators.get(n, np.nan) for n in names] for d in seen.items], dtype=float)
+    anomaly = RobustZAnomaly.fit(x, names)
+
+    def with_anomaly() -> RiskEngine:
+        return RiskEngine(REGISTRY, RULES, anomaly=anomaly)
+
+    RedisEventProducer(client, prefix).publish_many(raws)
+    worker = RiskWorker(client, prefix, with_anomaly, consumer="w", batch=64, block_ms=50)
+    assert _scores_batches(worker.engine) and not _scores_batches(make_engine())
+    worker.run(stop_when_idle=True)
+    worker.release()
+    reference = with_anomaly()
+    kept = InMemoryDecisions()
+    reference.decisions = kept
+    for raw in raws:
+        reference.process_raw(raw)
+    streamed = [f[b"d"].decode() for _, f in client.xrange(StreamKeys(prefix, 0).decisions)]
+    assert streamed == [compact_decision(d) for d in kept.items]
+    assert any(d.anomaly_score for d in kept.items)  # the scorer did contribute
     assert states(worker.engine) == states(reference)
