@@ -392,6 +392,16 @@ cdef class SumRing:
     """Count, sum and sum of squares over a sliding window (ints stay exact)."""
 
     cdef readonly double width
+    cdef double _mts
+    cdef int64_t _mbid
+
+    cdef inline int64_t _bid(self, double ts) noexcept:
+        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+        if ts != self._mts:
+            self._mts = ts
+            self._mbid = _bucket(ts, self.width)
+        return self._mbid
+
     cdef readonly int64_t n
     cdef public int64_t head
     cdef public int64_t count
@@ -406,6 +416,7 @@ cdef class SumRing:
 
     def __init__(self, double width, int64_t n):
         self.width = width
+        self._mts = NAN
         self.n = n
         self.head = NEG_INF_BUCKET
         self.count = 0
@@ -437,13 +448,13 @@ cdef class SumRing:
 
     cpdef advance(self, double ts):
         """Move the watermark to ``ts`` (if later) and expire buckets that fell out."""
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         self._expire()
 
     cdef bint add_num(self, double ts, Num x) except -1:
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         self._expire()
@@ -477,6 +488,16 @@ cdef class MultiRing:
     the events that carry a value. ``add(ts, None)`` counts without a value."""
 
     cdef readonly double width
+    cdef double _mts
+    cdef int64_t _mbid
+
+    cdef inline int64_t _bid(self, double ts) noexcept:
+        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+        if ts != self._mts:
+            self._mts = ts
+            self._mbid = _bucket(ts, self.width)
+        return self._mbid
+
     cdef readonly int64_t n
     cdef public int64_t head
     cdef public int64_t count
@@ -492,6 +513,7 @@ cdef class MultiRing:
 
     def __init__(self, double width, int64_t n):
         self.width = width
+        self._mts = NAN
         self.n = n
         self.head = NEG_INF_BUCKET
         self.count = 0
@@ -525,13 +547,13 @@ cdef class MultiRing:
                 self._sq = n_int(0)
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         self._expire()
 
     cdef bint add_num(self, double ts, Num x, bint has_x) except -1:
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         self._expire()
@@ -569,6 +591,16 @@ cdef class MaxRing:
     """Maximum over a sliding window; the cached max is recomputed only when its bucket expires."""
 
     cdef readonly double width
+    cdef double _mts
+    cdef int64_t _mbid
+
+    cdef inline int64_t _bid(self, double ts) noexcept:
+        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+        if ts != self._mts:
+            self._mts = ts
+            self._mbid = _bucket(ts, self.width)
+        return self._mbid
+
     cdef readonly int64_t n
     cdef public int64_t head
     cdef Num _best
@@ -583,6 +615,7 @@ cdef class MaxRing:
 
     def __init__(self, double width, int64_t n):
         self.width = width
+        self._mts = NAN
         self.n = n
         self.head = NEG_INF_BUCKET
         self.has_best = False
@@ -611,13 +644,13 @@ cdef class MaxRing:
         return 0
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         self._expire()
 
     cdef bint add_num(self, double ts, Num x) except -1:
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         cdef NBucket *b
         cdef bint created
         if bid > self.head:
@@ -659,6 +692,16 @@ cdef class DelayedRing:
     """Counts and positives over a window that ends ``delay`` buckets before the watermark."""
 
     cdef readonly double width
+    cdef double _mts
+    cdef int64_t _mbid
+
+    cdef inline int64_t _bid(self, double ts) noexcept:
+        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+        if ts != self._mts:
+            self._mts = ts
+            self._mbid = _bucket(ts, self.width)
+        return self._mbid
+
     cdef readonly int64_t n
     cdef readonly int64_t delay
     cdef public int64_t head
@@ -677,6 +720,7 @@ cdef class DelayedRing:
 
     def __init__(self, double width, int64_t n, int64_t delay):
         self.width = width
+        self._mts = NAN
         self.n = n
         self.delay = delay
         self.head = NEG_INF_BUCKET
@@ -684,7 +728,7 @@ cdef class DelayedRing:
         self.positives = 0
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         cdef CBucket *p
         cdef CBucket *m
         if bid > self.head:
@@ -706,7 +750,7 @@ cdef class DelayedRing:
             deq_pop(&self.matured)
 
     cpdef bint add(self, double ts, int64_t positive) except -1:
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         cdef CBucket *b
         cdef bint created
         self.advance(ts)
@@ -744,6 +788,16 @@ cdef class DistinctRing:
     bucket's id is cached in C, so an event that expires nothing costs no Python operation."""
 
     cdef readonly double width
+    cdef double _mts
+    cdef int64_t _mbid
+
+    cdef inline int64_t _bid(self, double ts) noexcept:
+        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+        if ts != self._mts:
+            self._mts = ts
+            self._mbid = _bucket(ts, self.width)
+        return self._mbid
+
     cdef readonly int64_t n
     cdef public int64_t head
     cdef public dict counts
@@ -752,6 +806,7 @@ cdef class DistinctRing:
 
     def __init__(self, double width, int64_t n):
         self.width = width
+        self._mts = NAN
         self.n = n
         self.head = NEG_INF_BUCKET
         self.counts = {}
@@ -766,7 +821,7 @@ cdef class DistinctRing:
         self.first = self._buckets[0][0] if self._buckets else INT64_MAX
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         if bid > self.head:
             self.head = bid
         cdef int64_t low = self.head - self.n
@@ -784,7 +839,7 @@ cdef class DistinctRing:
 
     @cython.wraparound(True)
     cpdef bint add(self, double ts, object value) except -1:
-        cdef int64_t bid = _bucket(ts, self.width)
+        cdef int64_t bid = self._bid(ts)
         self.advance(ts)
         if bid <= self.head - self.n:
             return False
@@ -864,6 +919,7 @@ cdef class Op:
     cdef Py_ssize_t idx
     cdef bint counts
     cdef dict empties
+    cdef tuple empty_items
     cdef object where_attr, where_value
     cdef object field_attr  # None: the amount in fen; else a numeric attribute's name
 
@@ -872,6 +928,7 @@ cdef class Op:
         self.idx = idx
         self.counts = counts
         self.empties = empties
+        self.empty_items = tuple(empties.items())
         self.where_attr = where_attr
         self.where_value = where_value
         self.field_attr = field_attr
@@ -879,10 +936,10 @@ cdef class Op:
     cdef object new_state(self):
         raise NotImplementedError
 
-    cdef int update(self, object st, object ev, dict values) except -1:
+    cdef int update(self, object st, object ev, double ts, dict values) except -1:
         raise NotImplementedError
 
-    cdef int read(self, object st, object ev, dict values) except -1:
+    cdef int read(self, object st, object ev, double ts, dict values) except -1:
         raise NotImplementedError
 
     cdef inline object number(self, object ev):
@@ -894,19 +951,20 @@ cdef class Op:
             return None
         return v
 
-    cdef int apply(self, list slots, object ev, dict values) except -1:
+    cdef int apply(self, list slots, object ev, double ts, dict values) except -1:
         st = slots[self.idx]
         if st is None:
             if not self.counts:
-                values.update(self.empties)
+                for name, value in self.empty_items:
+                    values[name] = value
                 return 0
             st = self.new_state()
             slots[self.idx] = st
         if not self.counts:
-            return self.read(st, ev, values)
+            return self.read(st, ev, ts, values)
         if self.where_attr is not None and not (ev.attributes.get(self.where_attr) == self.where_value):
-            return self.read(st, ev, values)
-        return self.update(st, ev, values)
+            return self.read(st, ev, ts, values)
+        return self.update(st, ev, ts, values)
 
 
 cdef inline double _history(MultiRing st, Num xn, bint zscore) except? -1.0:
@@ -960,9 +1018,8 @@ cdef class FusedOp(Op):
                 values[name] = n_div(st._total, st.nx) / self.scale if st.nx else 0.0
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef MultiRing st = <MultiRing?>state
-        cdef double ts = ev.ts
         x = self.number(ev) if self.numeric else None
         cdef bint has_x = x is not None
         cdef Num xn = n_from(x) if has_x else n_int(0)
@@ -972,12 +1029,12 @@ cdef class FusedOp(Op):
         st.add_num(ts, xn, has_x)
         return self._post(st, values)
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef MultiRing st = <MultiRing?>state
         x = self.number(ev) if self.numeric else None
         cdef bint has_x = x is not None
         cdef Num xn = n_from(x) if has_x else n_int(0)
-        st.advance(ev.ts)
+        st.advance(ts)
         self._pre(st, xn, has_x, values)
         return self._post(st, values)
 
@@ -996,9 +1053,9 @@ cdef class DelayedOp(Op):
     cdef object new_state(self):
         return DelayedRing(self.width, self.n, self.delay)
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef DelayedRing st = <DelayedRing?>state
-        st.advance(ev.ts)
+        st.advance(ts)
         cdef int64_t count = st.count
         for name, rate in self.outs:
             if rate:
@@ -1007,10 +1064,10 @@ cdef class DelayedOp(Op):
                 values[name] = <double>count
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef DelayedRing st = <DelayedRing?>state
-        st.add(ev.ts, 1 if ev.label else 0)
-        return self.read(state, ev, values)
+        st.add(ts, 1 if ev.label else 0)
+        return self.read(state, ev, ts, values)
 
 
 cdef class MaxOp(Op):
@@ -1025,19 +1082,19 @@ cdef class MaxOp(Op):
     cdef object new_state(self):
         return MaxRing(self.width, self.n)
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef MaxRing st = <MaxRing?>state
-        st.advance(ev.ts)
+        st.advance(ts)
         values[self.name] = n_d(st._best) / self.scale if st.has_best else NAN
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef MaxRing st = <MaxRing?>state
         x = self.number(ev)
         if x is None:
-            st.advance(ev.ts)
+            st.advance(ts)
         else:
-            st.add_num(ev.ts, n_from(x))
+            st.add_num(ts, n_from(x))
         values[self.name] = n_d(st._best) / self.scale if st.has_best else NAN
         return 0
 
@@ -1058,14 +1115,13 @@ cdef class NightShareOp(Op):
         values[self.name] = n_div(st._total, st.count) if st.count else 0.0
         return 0
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef SumRing st = <SumRing?>state
-        st.advance(ev.ts)
+        st.advance(ts)
         return self._value(st, values)
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef SumRing st = <SumRing?>state
-        cdef double ts = ev.ts
         st.add_num(ts, n_int(1 if local_hour(ts) < 6 else 0))
         return self._value(st, values)
 
@@ -1080,27 +1136,26 @@ cdef class SinceLastOp(Op):
     cdef object new_state(self):
         return Last()
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         cdef double gap
         if st.a is None:
             values[self.name] = NAN
         else:
-            gap = <double>ev.ts - <double>st.a
+            gap = <double>ts - <double>st.a
             values[self.name] = gap if gap > 0.0 else 0.0
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         last = st.a
-        ts = ev.ts
         cdef double gap
         if last is None:
             values[self.name] = NAN
         else:
             gap = <double>ts - <double>last
             values[self.name] = gap if gap > 0.0 else 0.0
-        if last is None or ts > last:
+        if last is None or ts > <double>last:
             st.a = ts
         return 0
 
@@ -1117,13 +1172,11 @@ cdef class EventOp(Op):
         self.name, self.kind, self.scale = name, kind, scale
         return self
 
-    cdef int update(self, object st, object ev, dict values) except -1:
-        cdef double ts
+    cdef int update(self, object st, object ev, double ts, dict values) except -1:
         if self.kind == 3:
             x = self.number(ev)
             values[self.name] = NAN if x is None else <double>x / self.scale
             return 0
-        ts = ev.ts
         if self.kind == 0:
             values[self.name] = <double>local_hour(ts)
         elif self.kind == 1:
@@ -1132,8 +1185,8 @@ cdef class EventOp(Op):
             values[self.name] = 1.0 if local_weekday(ts) >= 5 else 0.0
         return 0
 
-    cdef int apply(self, list slots, object ev, dict values) except -1:
-        return self.update(None, ev, values)
+    cdef int apply(self, list slots, object ev, double ts, dict values) except -1:
+        return self.update(None, ev, ts, values)
 
 
 cdef class DistinctOp(Op):
@@ -1148,19 +1201,19 @@ cdef class DistinctOp(Op):
     cdef object new_state(self):
         return DistinctRing(self.width, self.n)
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef DistinctRing st = <DistinctRing?>state
-        st.advance(ev.ts)
+        st.advance(ts)
         values[self.name] = <double>len(st.counts)
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef DistinctRing st = <DistinctRing?>state
         value = getattr(ev, self.attr)
         if value is None:
-            st.advance(ev.ts)
+            st.advance(ts)
         else:
-            st.add(ev.ts, value)
+            st.add(ts, value)
         values[self.name] = <double>len(st.counts)
         return 0
 
@@ -1177,15 +1230,14 @@ cdef class ChangeOp(Op):
     cdef object new_state(self):
         return ChangeState(self.width, self.n)
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef ChangeState st = <ChangeState?>state
-        st.ring.advance(ev.ts)
+        st.ring.advance(ts)
         values[self.name] = <double>st.ring.count
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef ChangeState st = <ChangeState?>state
-        cdef double ts = ev.ts
         value = getattr(ev, self.attr)
         if value is not None and value != st.last:
             if st.last is not None:
@@ -1223,26 +1275,25 @@ cdef class GpsOp(Op):
     cdef object new_state(self):
         return Last()
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         values[self.name] = NAN if st.d is None else <double>st.d
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         cdef double km, hours, gap
         lat, lon = ev.lat, ev.lon
         if lat is None or lon is None:
             values[self.name] = NAN if st.d is None else <double>st.d
             return 0
-        ts = ev.ts
-        if st.a is not None and ts >= st.a:
+        if st.a is not None and ts >= <double>st.a:
             km = haversine_km(st.b, st.c, lat, lon)
             # A hop faster than one second is timed as one second: the clock resolution.
             gap = <double>ts - <double>st.a
             hours = (gap if not (1.0 > gap) else 1.0) / 3600.0
             st.d = km / hours if self.speed else km
-        if st.a is None or ts >= st.a:
+        if st.a is None or ts >= <double>st.a:
             st.a, st.b, st.c = ts, lat, lon
         values[self.name] = NAN if st.d is None else <double>st.d
         return 0
@@ -1260,7 +1311,7 @@ cdef class RegionOp(Op):
     cdef object new_state(self):
         return Last()
 
-    cdef int read(self, object state, object ev, dict values) except -1:
+    cdef int read(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         if st.a is None or st.b is None:
             values[self.name] = NAN
@@ -1268,7 +1319,7 @@ cdef class RegionOp(Op):
             values[self.name] = 1.0 if st.a != st.b else 0.0
         return 0
 
-    cdef int update(self, object state, object ev, dict values) except -1:
+    cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef Last st = <Last?>state
         attrs = ev.attributes
         if attrs:
@@ -1278,7 +1329,7 @@ cdef class RegionOp(Op):
                 st.a = str(gps_region)
             if ip_region is not None:
                 st.b = str(ip_region)
-        return self.read(state, ev, values)
+        return self.read(state, ev, ts, values)
 
 
 cdef class PyOp(Op):
@@ -1294,7 +1345,7 @@ cdef class PyOp(Op):
     cdef object new_state(self):
         return self.factory()
 
-    cdef int apply(self, list slots, object ev, dict values) except -1:
+    cdef int apply(self, list slots, object ev, double ts, dict values) except -1:
         st = slots[self.idx] if slots is not None else None
         if slots is not None and st is None:
             if not self.counts:
@@ -1335,13 +1386,17 @@ cdef class Plan:
         self.groups = groups
 
     def __call__(self, ev, dict values, dirty):
+        self.run(ev, values, dirty)
+
+    cdef int run(self, ev, dict values, dirty) except -1:
         cdef Group g
         cdef Op op
         cdef list slots
+        cdef double ts = ev.ts
         for g in self.groups:
             if g.attr is None:
                 for op in g.ops:
-                    op.apply(None, ev, values)
+                    op.apply(None, ev, ts, values)
                 continue
             key = getattr(ev, g.attr)
             if key is None:
@@ -1354,5 +1409,288 @@ cdef class Plan:
             if dirty is not None:
                 dirty.add((g.kind, key))
             for op in g.ops:
-                op.apply(slots, ev, values)
+                op.apply(slots, ev, ts, values)
+        return 0
+
+
+# --- the decision path ----------------------------------------------------------------------------
+# ``RiskEngine.admit``, ``indicators`` and ``decide`` compiled, reading and writing the engine's own
+# attributes (so checkpoints, lists, policies and stores stay the engine's). The Python methods are
+# the reference: ``tests/unit/risk/test_native.py`` replays streams through both.
+
+from cpython.datetime cimport (
+    PyDateTime_CheckExact,
+    datetime_day,
+    datetime_hour,
+    datetime_microsecond,
+    datetime_minute,
+    datetime_month,
+    datetime_second,
+    datetime_tzinfo,
+    datetime_year,
+    import_datetime,
+)
+from cpython.unicode cimport PyUnicode_DecodeASCII
+from libc.string cimport memcpy
+
+from datetime import UTC as _UTC
+
+from xindai.risk.decisions import Decision
+from xindai.risk.events import EventType
+
+import_datetime()
+from xindai.risk.level import LevelState
+from xindai.risk.rules import Action
+
+cdef object _ALLOW = Action.ALLOW
+cdef object _REVIEW = Action.REVIEW
+cdef object _BLOCK = Action.BLOCK
+cdef object _REPAYMENT = EventType.REPAYMENT_MADE
+cdef object _META = ("meta", "")
+cdef object _LEVEL = "level"
+cdef object _object_new = object.__new__
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    ctypedef struct PyObject
+    void Py_INCREF(object o)
+
+
+cdef Py_ssize_t[18] _DECISION_OFFSETS
+
+
+cdef int _init_decision_offsets() except -1:
+    """Byte offsets of ``Decision``'s slots (its fields, in order), from the member descriptors."""
+    fields = Decision.__slots__
+    if len(fields) != 18:
+        raise RuntimeError("Decision changed: update the kernel's decision constructor")
+    cdef object descr
+    for i, name in enumerate(fields):
+        descr = Decision.__dict__[name]
+        if type(descr).__name__ != "member_descriptor":
+            raise RuntimeError(f"Decision.{name} is not a slot")
+        _DECISION_OFFSETS[i] = (<PyMemberDescrObject *>descr).d_member.offset
+    return 0
+
+
+_init_decision_offsets()
+
+
+cdef inline void _put(object obj, int i, object value):
+    Py_INCREF(value)
+    (<PyObject **>((<char *><PyObject *>obj) + _DECISION_OFFSETS[i]))[0] = <PyObject *>value
+
+
+cdef object _decision(tuple fields):
+    """A ``Decision`` with its slots filled directly (it is frozen, and new: no old values)."""
+    d = _object_new(Decision)
+    cdef int i
+    for i in range(18):
+        _put(d, i, fields[i])
+    return d
+
+
+def new_decision_fast(*fields):
+    """``Decision(*fields)`` through the kernel's constructor (for the equality test)."""
+    return _decision(fields)
+
+
+cdef inline void _digits(char *out, int value, int width) noexcept:
+    cdef int i
+    for i in range(width - 1, -1, -1):
+        out[i] = <char>(48 + value % 10)
+        value //= 10
+
+
+cdef object _isoformat(object moment):
+    """``moment.isoformat()`` for the engine's UTC instants, formatted in C (datetime's own
+    ``isoformat`` parses keyword arguments and goes through printf: ~3 µs per event)."""
+    if not PyDateTime_CheckExact(moment) or datetime_tzinfo(moment) is not _UTC:
+        return moment.isoformat()
+    cdef char buf[40]
+    cdef int us = datetime_microsecond(moment)
+    cdef int n = 19
+    _digits(buf, datetime_year(moment), 4)
+    buf[4] = 45  # '-'
+    _digits(buf + 5, datetime_month(moment), 2)
+    buf[7] = 45
+    _digits(buf + 8, datetime_day(moment), 2)
+    buf[10] = 84  # 'T'
+    _digits(buf + 11, datetime_hour(moment), 2)
+    buf[13] = 58  # ':'
+    _digits(buf + 14, datetime_minute(moment), 2)
+    buf[16] = 58
+    _digits(buf + 17, datetime_second(moment), 2)
+    if us:
+        buf[19] = 46  # '.'
+        _digits(buf + 20, us, 6)
+        n = 26
+    memcpy(buf + n, b"+00:00", 6)
+    return PyUnicode_DecodeASCII(buf, n + 6, NULL)
+
+
+def isoformat(moment):
+    """The kernel's ``isoformat`` (for the equality test)."""
+    return _isoformat(moment)
+
+
+cdef inline int _level_of(tuple thresholds, double score) noexcept:
+    cdef int level = 1
+    for bound in thresholds:
+        if score >= <double>bound:
+            level += 1
+    return level
+
+
+cpdef bint admit(engine, event) except -1:
+    """``RiskEngine.admit``: dedup and lateness gate; records the id."""
+    event_id = event.event_id
+    cdef dict seen = engine.seen
+    if event_id in seen:
+        engine.stats.duplicates += 1
+        return False
+    ts_obj = event.ts
+    cdef double ts = ts_obj
+    cdef double lateness = engine.policy.lateness_s
+    cdef double watermark = engine.watermark
+    if ts < watermark - lateness:
+        engine.stats.too_late += 1
+        engine._dead(event_id, "occurred_at", "later than the allowed lateness", "late")
+        return False
+    seen[event_id] = ts_obj
+    order = engine._seen_order
+    order.append((ts_obj, event_id))
+    cdef double cutoff
+    if ts > watermark:
+        engine.watermark = ts_obj
+        cutoff = ts - lateness
+        # Arrival order approximates time order; stale ids leave from the front.
+        while order and order[0][0] < cutoff:
+            seen.pop(order.popleft()[1], None)
+    if engine.track_dirty:
+        engine.dirty.add(_META)
+    return True
+
+
+cpdef object decide(engine, event, dict values, double start, model_score=None, anomaly_score=None):
+    """``RiskEngine.decide``: model, rules, level and the decision record."""
+    policy = engine.policy
+    if model_score is None and engine.model is not None:
+        model_score = engine.model.score(values)
+    if anomaly_score is None and engine.anomaly is not None:
+        anomaly_score = engine.anomaly.score(values)
+    subject = event.subject
+    ts_obj = event.ts
+    cdef double ts = ts_obj
+    cdef dict levels = engine.levels
+    state = levels.get(subject)
+    if state is None:
+        state = LevelState(0.0, ts_obj)
+        levels[subject] = state
+    level_policy = policy.level
+    cdef tuple thresholds = level_policy.thresholds
+    cdef double before = state.score
+    cdef double state_ts = state.ts
+    if ts > state_ts and before != 0.0:
+        before = before * xd_pow(0.5, (ts - state_ts) / <double>level_policy.half_life_s)
+    cdef int level_before = _level_of(thresholds, before)
+    values["model_score"] = NAN if model_score is None else model_score
+    values["anomaly_score"] = NAN if anomaly_score is None else anomaly_score
+    values["risk_level"] = <double>level_before
+
+    cdef list hits = []
+    cdef list shadow = []
+    errors = ()
+    whitelisted, listed = engine.watchlists.screen(subject, event.device_id, event.ip)
+    action = _ALLOW
+    cdef int severity = 0, rule_severity
+    cdef double points = 0.0
+    etype = event.type
+    cdef tuple rules = engine._rules[etype]
+    fired, failed = engine._rule_fns[etype](values)
+    for i in fired:
+        _, rule_id, active_hit, shadow_hit, is_shadow, rule_severity = rules[i]
+        if is_shadow or whitelisted:
+            shadow.append(shadow_hit)
+        else:
+            hits.append(active_hit)
+            points += <double>active_hit.weight
+            if rule_severity > severity:
+                severity = rule_severity
+                action = active_hit.action
+    if failed:
+        errors = tuple([f"{rules[i][1]}: {type(exc).__name__}: {exc}" for i, exc in failed])
+        engine.stats.rule_errors += len(errors)
+
+    if model_score is not None and model_score == model_score:  # not NaN
+        points += <double>policy.model_weight * <double>model_score
+    if anomaly_score is not None and anomaly_score == anomaly_score:
+        points += <double>policy.anomaly_weight * <double>anomaly_score
+    if listed is not None:
+        action = _BLOCK
+
+    if etype is _REPAYMENT and event.attributes.get("on_time") is True:
+        points -= <double>level_policy.good_credit
+    cdef int level_after = level_before
+    cdef double score, max_score
+    if points:
+        # ``level.apply_evidence``, inlined.
+        score = before + points
+        score = score if score > 0.0 else 0.0
+        max_score = level_policy.max_score
+        state.score = score if score < max_score else max_score
+        if ts > state_ts:
+            state.ts = ts_obj
+        level_after = _level_of(thresholds, state.score)
+    if engine.track_dirty:
+        engine.dirty.add((_LEVEL, subject))
+
+    event_id = event.event_id
+    decision = _decision(
+        (
+            "d-" + event_id,
+            event_id,
+            subject,
+            etype.value,
+            _isoformat(event.occurred_at),
+            action,
+            points,
+            tuple(hits),
+            tuple(shadow),
+            values,
+            model_score,
+            anomaly_score,
+            level_before,
+            level_after,
+            (engine._clock() - start) * 1e6,
+            errors,
+            listed,
+            event.label,
+        )
+    )
+    stats = engine.stats
+    stats.processed += 1
+    stats.actions[action] += 1
+    engine.decisions.append(decision)
+    if policy.open_cases and (action is _REVIEW or action is _BLOCK):
+        engine._open_case(event, decision, listed)
+    return decision
+
+
+cpdef object process(engine, event, model_score=None):
+    """``RiskEngine.process``: admit, indicators (the kernel plan), decide."""
+    cdef double start = engine._clock()
+    if not admit(engine, event):
         return None
+    values = engine._template.copy()
+    plan = engine._ind_fns[event.type]
+    dirty = engine.dirty if engine.track_dirty else None
+    if type(plan) is Plan:
+        (<Plan>plan).run(event, values, dirty)
+    else:
+        plan(event, values, dirty)
+    return decide(engine, event, values, start, model_score)

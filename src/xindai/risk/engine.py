@@ -57,6 +57,12 @@ KEY_GETTERS: dict[str, Callable[[Event], str | None]] = {
 }
 _REPAYMENT = EventType.REPAYMENT_MADE
 
+
+def _kernel() -> Any:
+    """The compiled kernel (only called when ``RiskEngine.native`` is true, i.e. it is built)."""
+    return kernel
+
+
 # The event attribute that holds each key kind (the "event" kind has none).
 _KEY_ATTRS = {"subject": "subject", "device": "device_id", "ip": "ip", "terminal": "terminal_id"}
 
@@ -387,6 +393,8 @@ class RiskEngine:
 
     def admit(self, event: Event) -> bool:
         """Dedup and lateness gate; records the id. False means: do not process."""
+        if self.native:
+            return bool(_kernel().admit(self, event))
         if event.event_id in self.seen:
             self.stats.duplicates += 1
             return False
@@ -410,6 +418,10 @@ class RiskEngine:
 
     def process(self, event: Event, model_score: float | None = None) -> Decision | None:
         """Score one event. ``model_score`` may be supplied by a batched caller."""
+        if self.native:
+            # The same path compiled (``xindai.risk._kernel.process``): admit, plan, decide.
+            decision: Decision | None = _kernel().process(self, event, model_score)
+            return decision
         start = self._clock()
         if not self.admit(event):
             return None
@@ -427,9 +439,16 @@ class RiskEngine:
         """Model, rules, level and decision for an admitted event whose indicators are known
         (``model_score`` / ``anomaly_score`` may come from a batched caller).
 
-        Written for the hot path (one call per event): locals instead of repeated attribute
-        chains, one watchlist screen, the decay inlined (``level.decayed``) and the record built by
-        ``new_decision``. ``tests/unit/risk`` pins its behaviour."""
+        With the kernel built (``native``) the compiled twin ``_kernel.decide`` runs instead; this
+        Python body is the reference both are tested against (``tests/unit/risk/test_native.py``).
+        It is written for the hot path too: locals instead of repeated attribute chains, one
+        watchlist screen, the decay inlined (``level.decayed``), the record built by
+        ``new_decision``."""
+        if self.native:
+            fast: Decision = _kernel().decide(
+                self, event, values, start, model_score, anomaly_score
+            )
+            return fast
         policy = self.policy
         if model_score is None and self.model is not None:
             model_score = self.model.score(values)
@@ -531,18 +550,22 @@ class RiskEngine:
         self.stats.actions[action] += 1
         self.decisions.append(decision)
         if self.policy.open_cases and action in (Action.REVIEW, Action.BLOCK):
-            self.cases.save(
-                Case(
-                    case_id="c-" + event.event_id,
-                    subject=subject,
-                    decision_id=decision.decision_id,
-                    event_id=event.event_id,
-                    opened_at=decision.occurred_at,
-                    reasons_en=decision.reasons_en or ((f"listed {listed}",) if listed else ()),
-                    reasons_zh=decision.reasons_zh or ((f"名单命中 {listed}",) if listed else ()),
-                )
-            )
+            self._open_case(event, decision, listed)
         return decision
+
+    def _open_case(self, event: Event, decision: Decision, listed: str | None) -> None:
+        """A review or block opens a case for the analysts (both decision paths call this)."""
+        self.cases.save(
+            Case(
+                case_id="c-" + event.event_id,
+                subject=decision.subject,
+                decision_id=decision.decision_id,
+                event_id=event.event_id,
+                opened_at=decision.occurred_at,
+                reasons_en=decision.reasons_en or ((f"listed {listed}",) if listed else ()),
+                reasons_zh=decision.reasons_zh or ((f"名单命中 {listed}",) if listed else ()),
+            )
+        )
 
     def process_raw(self, raw: Mapping[str, Any], source: str = "") -> Decision | None:
         """Validate then process; a malformed event goes to the dead-letter store, never raises."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -190,6 +190,31 @@ def test_haversine_equals_python() -> None:
         )
         assert k.haversine_km(*a, *b) == geo.haversine_km(*a, *b)
     assert k.haversine_km(0.0, 0.0, 0.0, 180.0) == geo.haversine_km(0.0, 0.0, 0.0, 180.0)
+
+
+@pytest.mark.skipif(DISABLED, reason="XINDAI_NATIVE=0")
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
+    )
+    | st.datetimes(timezones=st.sampled_from([timezone(timedelta(hours=8)), None]))
+)
+def test_isoformat_equals_datetime(moment: datetime) -> None:
+    assert _k().isoformat(moment) == moment.isoformat()
+
+
+@pytest.mark.skipif(DISABLED, reason="XINDAI_NATIVE=0")
+def test_kernel_decision_constructor_equals_the_dataclass() -> None:
+    from xindai.risk.decisions import Decision, RuleHit
+    from xindai.risk.rules import Action
+
+    hit = RuleHit("r1", Action.BLOCK, 3.0, "原因", "reason")
+    fields = ("d-1", "e-1", "u1", "login", "2025-01-01T00:00:00+00:00", Action.BLOCK, 3.0,
+              (hit,), (), {"x": 1.0}, 0.5, None, 1, 2, 12.5, ("boom",), None, 1)  # fmt: skip
+    made = _k().new_decision_fast(*fields)
+    assert type(made) is Decision
+    assert made == Decision(*fields)
+    assert made.label == 1 and made.hits == (hit,)
 
 
 def _replay(events: Any, native: bool) -> list[tuple[Any, ...]]:
