@@ -370,6 +370,7 @@ class RiskWorker:
                         events.append(parse_event(raw))
                 self._position = entry_id
             kept = (len(outbox.decisions), len(outbox.dead), outbox.count)
+            self._renew_if_due(time.monotonic())  # a long replay must not lose the lease
             self._process(events)
             del outbox.decisions[kept[0] :], outbox.dead[kept[1] :]
             outbox.count = kept[2]
