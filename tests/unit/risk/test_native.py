@@ -217,6 +217,17 @@ def test_kernel_decision_constructor_equals_the_dataclass() -> None:
     assert made.label == 1 and made.hits == (hit,)
 
 
+@pytest.mark.skipif(DISABLED, reason="XINDAI_NATIVE=0")
+def test_event_fields_read_from_slots_equal_getattr() -> None:
+    import dataclasses
+
+    k = _k()
+    assert k.reads_event_slots()
+    for event in _mixed_stream(300, seed=3):
+        for f in dataclasses.fields(event):
+            assert k.event_field(event, f.name) is getattr(event, f.name)
+
+
 def _replay(events: Any, native: bool) -> list[tuple[Any, ...]]:
     eng = RiskEngine(REGISTRY, RULES, native=native)
     assert eng.native == (native and kernel is not None)
