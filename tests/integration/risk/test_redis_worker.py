@@ -502,15 +502,15 @@ def test_with_a_batch_scorer_the_worker_scores_micro_batches_with_the_same_decis
 
 
 def test_a_replay_longer_than_the_lease_keeps_the_lease(client: Any, prefix: str) -> None:
-    # 400 acknowledged entries to replay at ~2 ms each (~0.8 s, in batches of 40) under a 300 ms
+    # 500 acknowledged entries to replay at ~2 ms each (~1 s, in batches of 40) under a 600 ms
     # lease: the replay renews it between batches, so no other worker can take the partition.
-    raws = events(400)
+    raws = events(500)
     RedisEventProducer(client, prefix).publish_many(raws)
     first = RiskWorker(client, prefix, make_engine, consumer="w", batch=100, block_ms=50)
     first.ensure_group()
     assert first.acquire()
     first.restore()
-    for _ in range(4):
+    for _ in range(5):
         entries, _last = first._read_batch(">")
         first._apply(entries)
         first.flush(snapshot=False)
@@ -528,14 +528,14 @@ def test_a_replay_longer_than_the_lease_keeps_the_lease(client: Any, prefix: str
         return engine
 
     second = RiskWorker(
-        client, prefix, slow_engine, consumer="w2", lease_ms=300, batch=40, block_ms=50
+        client, prefix, slow_engine, consumer="w2", lease_ms=600, batch=40, block_ms=50
     )
     assert second.acquire()
-    rival = RiskWorker(client, prefix, make_engine, consumer="rival", lease_ms=300)
+    rival = RiskWorker(client, prefix, make_engine, consumer="rival", lease_ms=600)
     started = time.monotonic()
     second.restore()
     assert time.monotonic() - started > 0.6  # the replay did outlast the lease
-    assert second.stats.replayed == 400
+    assert second.stats.replayed == 500
     assert not rival.acquire(wait_s=0)
     assert client.get(StreamKeys(prefix, 0).lease) == b"w2"
     second.release()
