@@ -256,6 +256,7 @@ ctypedef struct Deq:
     Py_ssize_t size
     Py_ssize_t cap
     Py_ssize_t esz
+    int64_t first  # id of the front bucket, kept here so an expiry check reads no bucket
 
 
 cdef int deq_init(Deq *d, Py_ssize_t esz) except -1:
@@ -274,7 +275,7 @@ cdef inline void *deq_at(Deq *d, Py_ssize_t i) noexcept:
 
 
 cdef inline int64_t deq_first(Deq *d) noexcept:
-    return (<int64_t *>(d.a + d.start * d.esz))[0]
+    return d.first
 
 
 cdef inline int64_t deq_last(Deq *d) noexcept:
@@ -301,6 +302,8 @@ cdef inline void deq_pop(Deq *d) noexcept:
     d.size -= 1
     if d.size == 0:
         d.start = 0
+    else:
+        d.first = (<int64_t *>(d.a + d.start * d.esz))[0]
 
 
 cdef void *deq_push(Deq *d, int64_t bid) except NULL:
@@ -310,6 +313,8 @@ cdef void *deq_push(Deq *d, int64_t bid) except NULL:
     cdef void *b = deq_at(d, d.size - 1)
     memset(b, 0, d.esz)
     (<int64_t *>b)[0] = bid
+    if d.size == 1:
+        d.first = bid
     return b
 
 
@@ -328,6 +333,8 @@ cdef void *deq_late(Deq *d, int64_t bid, bint *created) except NULL:
     d.size += 1
     memset(p, 0, d.esz)
     (<int64_t *>p)[0] = bid
+    if idx == 0:
+        d.first = bid
     created[0] = True
     return p
 
