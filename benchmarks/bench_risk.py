@@ -6,9 +6,12 @@ shipped rule set (35 rules), decisions kept as counts only. Events are parsed on
 parse rate is reported separately). Figures are medians of ``--runs`` runs. The process tunes the
 garbage collector as the CLI replay and the worker do (``streaming_gc``).
 
-Engine baseline in the same process: the compiled engine (default: generated indicator plans and
-rule functions, compiled trees) against the interpretive engine (``compiled=False``, closures per
-rule, tree walking) on the same events; ``--old-limit`` caps the events the old engine replays.
+Engine baselines in the same process, on the first ``--old-limit`` events: the compiled kernel
+(default when built: ``xindai.risk._kernel`` runs admit, indicator plan and decision) against the
+generated Python plans and Python decision path (``native=False``) and against the interpretive
+engine (``compiled=False``, closures per rule, tree walking). With ``--pure`` the same events also
+run in a subprocess with ``XINDAI_NATIVE=0`` — everything in Python, rings included, i.e. the
+engine as it was before the kernel.
 
 Baseline in the same process: the window algorithm alone — count and sum over 1/7/30 days per
 customer and per terminal — with the engine's incremental rings versus a naive rescan of each key's
@@ -22,6 +25,7 @@ Redis: events are XADDed (pipelined) to a fresh stream and one in-process worker
 checkpoints; end to end = first XADD to last acknowledged checkpoint.
 
     .venv/bin/python benchmarks/bench_risk.py --limit 200000 --runs 3
+    .venv/bin/python benchmarks/bench_risk.py --full --runs 3 --old-limit 200000 --pure --baseline 0
     .venv/bin/python benchmarks/bench_risk.py --full --runs 1 --redis-events 200000
     .venv/bin/python benchmarks/bench_risk.py --full --model DIR --old-limit 300000
 """
@@ -32,12 +36,15 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from xindai.risk.accel import kernel
 from xindai.risk.engine import EnginePolicy, RiskEngine, Scorer, streaming_gc
 from xindai.risk.events import Event, event_to_dict
 from xindai.risk.model import GbmModel, RobustZAnomaly, TreeScorer
@@ -58,7 +65,10 @@ def datasets_dir() -> Path:
 
 
 def engine(
-    model: Scorer | None = None, anomaly: Scorer | None = None, compiled: bool = True
+    model: Scorer | None = None,
+    anomaly: Scorer | None = None,
+    compiled: bool = True,
+    native: bool = True,
 ) -> RiskEngine:
     return RiskEngine(
         REGISTRY,
@@ -68,6 +78,7 @@ def engine(
         decisions=InMemoryDecisions(keep=False),
         policy=EnginePolicy(open_cases=False),
         compiled=compiled,
+        native=native,
     )
 
 
@@ -82,11 +93,12 @@ def run_inprocess(
     *,
     anomaly: Scorer | None = None,
     compiled: bool = True,
+    native: bool = True,
     batch: int = 0,
 ) -> dict[str, float]:
     """One event at a time (``batch=0``), or micro-batches whose model and anomaly scores are
     computed once per batch (``process_batch``: latency then includes the wait for the batch)."""
-    eng = engine(model, anomaly, compiled)
+    eng = engine(model, anomaly, compiled, native)
     latencies: list[float] = []
     append = latencies.append
     cpu = time.process_time()
@@ -221,6 +233,18 @@ def run_redis(
     }
 
 
+def _pure_python(n: int, runs: int) -> dict[str, Any]:
+    """The in-process figure of the same script in a subprocess without the kernel."""
+    env = dict(os.environ, XINDAI_NATIVE="0")
+    cmd = [sys.executable, __file__, "--limit", str(n), "--runs", str(runs), "--old-limit", "0"]
+    out = subprocess.run(
+        [*cmd, "--baseline", "0"], env=env, capture_output=True, text=True, check=True
+    )
+    data = json.loads(out.stdout)
+    assert data["compiled_kernel"] is False
+    return {"events": n, **data["in_process"]}
+
+
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {
         k: round(statistics.median(r[k] for r in runs), 1)
@@ -252,6 +276,12 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=0, help="per-operation CPU µs on N events")
     parser.add_argument("--redis", default=os.environ.get("XINDAI_TEST_REDIS_URL"))
     parser.add_argument("--redis-events", type=int, default=100_000)
+    parser.add_argument(
+        "--pure",
+        action="store_true",
+        help="also run the first --old-limit events in a subprocess with XINDAI_NATIVE=0 "
+        "(the whole engine in Python, rings included: the engine before the kernel)",
+    )
     args = parser.parse_args()
 
     path = datasets_dir() / "fraud" / "handbook_sim" / "transactions.csv.gz"
@@ -265,10 +295,6 @@ def main() -> None:
 
 def _run_all(args: argparse.Namespace, events: list[Event], parse_rate: float) -> None:
     runs = [run_inprocess(events) for _ in range(args.runs)]
-    old_events = events[: args.old_limit]
-    old = [run_inprocess(old_events, compiled=False) for _ in range(args.runs)]
-    new_same = [run_inprocess(old_events) for _ in range(args.runs)]
-    prefix = events[: args.baseline]
     result: dict[str, Any] = {
         "benchmark": "risk_engine",
         "dataset": "handbook_sim",
@@ -276,12 +302,25 @@ def _run_all(args: argparse.Namespace, events: list[Event], parse_rate: float) -
         "indicators": len(REGISTRY.indicators),
         "rules": len(RULES.rules),
         "runs": args.runs,
+        "compiled_kernel": kernel is not None,
         "parse_events_per_s": round(parse_rate, 1),
         "in_process": _median(runs),
-        "old_engine_same_events": _vs(old, new_same, len(old_events)),
         "anchors": {"tazama_measured_tps": 2497, "jube_ms_per_windowed_read": [3, 6]},
         "load_average": os.getloadavg()[0],
     }
+    old_events = events[: args.old_limit]
+    if old_events:
+        # Baselines in the same process, on the same events: the generated Python plans and
+        # Python decision path (native=False; the rings are the kernel's when it is built), and
+        # the interpretive engine (closures per rule and indicator step).
+        new_same = [run_inprocess(old_events) for _ in range(args.runs)]
+        python = [run_inprocess(old_events, native=False) for _ in range(args.runs)]
+        old = [run_inprocess(old_events, compiled=False) for _ in range(args.runs)]
+        result["kernel_vs_python_plans_same_events"] = _vs(python, new_same, len(old_events))
+        result["old_engine_same_events"] = _vs(old, new_same, len(old_events))
+    if args.pure and old_events:
+        result["pure_python_subprocess"] = _pure_python(len(old_events), args.runs)
+    prefix = events[: args.baseline]
     if prefix:
         rings = statistics.median(run_windows(prefix, naive=False) for _ in range(args.runs))
         naive = statistics.median(run_windows(prefix, naive=True) for _ in range(args.runs))
