@@ -8,9 +8,7 @@ under 20,000 rows, ``deep`` on tables of 20,000 rows or more and at most 500,000
 a 0.1 grid of the simplex chosen by the out-of-fold AUC of the blended log-odds (GBM profiles that
 share the weight are merged into one LightGBM model). The calibrator is chosen and fitted on
 out-of-fold log-odds; reported Brier/log loss use cross-fitted calibrated values, so no reported
-figure is computed in-sample. Finally each kept component is refitted on all rows (on tables of
-20,000+ rows a GBM profile's final tree count is its fold models' mean, scaled to all rows — no new
-early-stopping probe; ``final_tree_counts``).
+figure is computed in-sample. Finally each kept component is refitted on all rows.
 
 Invariant: everything reported in ``metrics`` comes from rows the model being evaluated did not
 train on (the blend weights and the GBM profile are hyper-parameters chosen on the same
@@ -431,6 +429,7 @@ def evaluate(
             "bad": np.histogram(points[y == 1], bins=hist_edges)[0].tolist(),
         },
         "cv_seconds": cv.seconds,
+        "cv_trees": cv.trees,
     }
 
 
@@ -475,28 +474,12 @@ def monitoring_reference(model: CreditModel, x: FloatArray) -> dict[str, Any]:
     }
 
 
-def final_tree_counts(cv: CrossValidation, n_rows: int) -> dict[str, int]:
-    """Trees for the final refit of each GBM profile on a large table (``INNER_CV_MAX_ROWS``+ rows):
-    the mean of its fold models' tree counts, scaled by all rows / fold training rows — the
-    convention of the hold-out probe (trees grow in proportion to the rows), without fitting a new
-    probe on all rows. Small tables get no entry: their final fit runs its own inner CV."""
-    if n_rows < gbm_mod.INNER_CV_MAX_ROWS:
-        return {}
-    fold_rows = float(np.mean([len(tr) for tr, _ in cv.splits]))
-    return {
-        key.split(":", 1)[1]: max(gbm_mod.MIN_TREES, round(float(np.mean(t)) * n_rows / fold_rows))
-        for key, t in cv.trees.items()
-        if t
-    }
-
-
 def fit_final(
     data: TrainingData, schema: Schema, x: FloatArray, choice: Choice, oof_logit: FloatArray,
-    covered: IntArray, cfg: TrainConfig, trees: Mapping[str, int] | None = None,
+    covered: IntArray, cfg: TrainConfig,
 ) -> CreditModel:  # fmt: skip
-    """Refit every kept component on all rows (GBM profiles with ``trees[profile]`` trees when
-    given, else with their own early stopping) and fit the calibrator on the out-of-fold log-odds."""
-    trees = trees or {}
+    """Refit every kept component on all rows (each GBM profile with its own early stopping) and
+    fit the calibrator on the out-of-fold log-odds."""
     scorecard = None
     booster = None
     linear = None
@@ -510,7 +493,7 @@ def fit_final(
         members = [
             (gbm_mod.fit_gbm(
                 x, data.y, schema.categorical_indices, profile=profile, seed=cfg.seed,
-                monotone=_monotone(data.spec, schema, cfg), n_trees=trees.get(profile),
+                monotone=_monotone(data.spec, schema, cfg),
             ), w / weights["gbm"])
             for profile, w in choice.gbm_weights.items()
         ]  # fmt: skip
@@ -543,8 +526,7 @@ def train(
     if progress:
         progress("final fit on all rows")
     oof_logit, _ = blended(cv, choice)
-    trees = final_tree_counts(cv, int(data.y.shape[0]))
-    model = fit_final(data, schema, x, choice, oof_logit, cv.covered, cfg, trees)
+    model = fit_final(data, schema, x, choice, oof_logit, cv.covered, cfg)
     metrics["train_seconds"] = time.perf_counter() - started
     metrics["importance"] = model.importance()
     provenance = {

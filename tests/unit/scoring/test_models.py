@@ -38,7 +38,7 @@ from xindai.scoring.gbm import (
     relative_early_stopping,
 )
 from xindai.scoring.linear import fit_linear
-from xindai.scoring.training import CrossValidation, _candidates, final_tree_counts
+from xindai.scoring.training import _candidates
 from xindai.scoring.trees import Ensemble
 
 from .conftest import german_path
@@ -297,15 +297,6 @@ def test_relative_early_stopping(german_result: TrainResult) -> None:
     short = lgb.train(params, train_set, num_boost_round=3, valid_sets=[valid],
                       callbacks=[relative_early_stopping()])  # fmt: skip
     assert 1 <= short.best_iteration <= 3
-
-
-def test_final_tree_counts_scale_fold_models_to_all_rows() -> None:
-    splits = [(np.arange(20_000), np.arange(5_000)), (np.arange(20_000), np.arange(5_000))]
-    cv = CrossValidation(
-        splits, {}, {}, {}, {"gbm:regularised": [100, 140], "gbm:flexible": [4, 4]}
-    )
-    assert final_tree_counts(cv, 25_000) == {"regularised": 150, "flexible": 20}  # ×1.25, ≥ 20
-    assert final_tree_counts(cv, 19_999) == {}  # small tables: the final fit runs its own CV
 
 
 def test_batch_scoring_on_threads_is_identical(
