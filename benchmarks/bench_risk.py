@@ -228,6 +228,8 @@ def run_redis(
         "publish_events_per_s": round(len(events) / (published - start), 1),
         "worker_events_per_s": round(stats.applied / (done - published), 1),
         "checkpoints": stats.checkpoints,
+        "snapshots": stats.snapshots,
+        "replayed": stats.replayed,
         "decisions_out": out,
         "pending_after": pending,
     }

@@ -332,12 +332,26 @@ def worker_cmd(
     checkpoint_every: int = typer.Option(
         50_000,
         "--checkpoint-every",
-        help="Checkpoint (state + decisions + XACK, one atomic Lua call) after this many events",
+        help="Checkpoint (decisions + dead letters + XACK, one atomic Lua call) after this many "
+        "events",
     ),
     checkpoint_interval: float = typer.Option(
         5.0,
         "--checkpoint-interval",
-        help="...or after this many seconds; a crash re-applies at most this much (exactly once)",
+        help="...or after this many seconds; a crash re-delivers at most this much (exactly once)",
+    ),
+    snapshot_every: int = typer.Option(
+        500_000,
+        "--snapshot-every",
+        help="Snapshot the window state (with its stream position) after this many entries; a "
+        "restart loads it and silently replays the acknowledged entries after it (the stream "
+        "must keep them: never trim it past the last snapshot). Equal to --checkpoint-every: "
+        "state written with every acknowledgement",
+    ),
+    snapshot_interval: float = typer.Option(
+        60.0,
+        "--snapshot-interval",
+        help="...or after this many seconds (and always at a clean stop)",
     ),
     batch: int = typer.Option(1000, "--batch", help="XREADGROUP COUNT per read"),
     lease_ms: int = typer.Option(10_000, "--lease-ms", help="Partition lease TTL (renewed at 1/3)"),
@@ -363,6 +377,8 @@ def worker_cmd(
         batch=batch,
         checkpoint_every=checkpoint_every,
         checkpoint_interval_s=checkpoint_interval,
+        snapshot_every=snapshot_every,
+        snapshot_interval_s=snapshot_interval,
         lease_ms=lease_ms,
     )
     try:
