@@ -376,8 +376,8 @@ cdef int deq_load(Deq *d, object rows, int kind) except -1:
         b = <NBucket *>deq_push(d, row[0])
         if kind == 0:
             b.s = n_from(row[1])
-        elif kind == 1:
-            b.c1 = row[1]
+        elif kind == 1:  # a SumRing: every observation carries a value
+            b.c1 = b.c2 = row[1]
             b.s, b.q = n_from(row[2]), n_from(row[3])
         else:
             b.c1, b.c2 = row[1], row[2]
@@ -396,101 +396,6 @@ cdef inline NBucket *deq_bucket(Deq *d, int64_t bid) except NULL:
 
 
 # --- rings ----------------------------------------------------------------------------------------
-
-cdef class SumRing:
-    """Count, sum and sum of squares over a sliding window (ints stay exact)."""
-
-    cdef readonly double width
-    cdef double _mts
-    cdef int64_t _mbid
-
-    cdef inline int64_t _bid(self, double ts) noexcept:
-        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
-        if ts != self._mts:
-            self._mts = ts
-            self._mbid = _bucket(ts, self.width)
-        return self._mbid
-
-    cdef readonly int64_t n
-    cdef public int64_t head
-    cdef public int64_t count
-    cdef Num _total, _sq
-    cdef Deq d
-
-    def __cinit__(self, *args, **kwargs):
-        deq_init(&self.d, sizeof(NBucket))
-
-    def __dealloc__(self):
-        PyMem_Free(self.d.a)
-
-    def __init__(self, double width, int64_t n):
-        self.width = width
-        self._mts = NAN
-        self.n = n
-        self.head = NEG_INF_BUCKET
-        self.count = 0
-        self._total = n_int(0)
-        self._sq = n_int(0)
-
-    @property
-    def total(self):
-        return n_py(self._total)
-
-    @property
-    def sq(self):
-        return n_py(self._sq)
-
-    cdef inline void _expire(self) noexcept:
-        cdef int64_t low = self.head - self.n
-        cdef NBucket *b
-        if self.d.size and deq_first(&self.d) <= low:
-            while self.d.size and deq_first(&self.d) <= low:
-                b = <NBucket *>deq_at(&self.d, 0)
-                self.count -= b.c1
-                self._total = n_sub(self._total, b.s)
-                self._sq = n_sub(self._sq, b.q)
-                deq_pop(&self.d)
-            if not self.d.size:
-                self.count = 0
-                self._total = n_int(0)
-                self._sq = n_int(0)
-
-    cpdef advance(self, double ts):
-        """Move the watermark to ``ts`` (if later) and expire buckets that fell out."""
-        cdef int64_t bid = self._bid(ts)
-        if bid > self.head:
-            self.head = bid
-        self._expire()
-
-    cdef bint add_num(self, double ts, Num x) except -1:
-        cdef int64_t bid = self._bid(ts)
-        if bid > self.head:
-            self.head = bid
-        self._expire()
-        if bid <= self.head - self.n:
-            return False
-        cdef NBucket *b = deq_bucket(&self.d, bid)
-        cdef Num xx = n_sq(x)
-        b.c1 += 1
-        b.s = n_add(b.s, x)
-        b.q = n_add(b.q, xx)
-        self.count += 1
-        self._total = n_add(self._total, x)
-        self._sq = n_add(self._sq, xx)
-        return True
-
-    cpdef bint add(self, double ts, object x=1) except -1:
-        """Add one observation at ``ts``; ``False`` if it is older than the ring."""
-        return self.add_num(ts, n_from(x))
-
-    def dump(self):
-        return [self.head, self.count, n_py(self._total), n_py(self._sq), deq_dump(&self.d, 1)]
-
-    def load(self, data):
-        self.head, self.count = data[0], data[1]
-        self._total, self._sq = n_from(data[2]), n_from(data[3])
-        deq_load(&self.d, data[4], 1)
-
 
 cdef class MultiRing:
     """One ring feeding several aggregates: all-events count, and count, sum and sum of squares of
@@ -582,7 +487,7 @@ cdef class MultiRing:
             self._sq = n_add(self._sq, xx)
         return True
 
-    cpdef bint add(self, double ts, object x) except -1:
+    cpdef bint add(self, double ts, object x=1) except -1:
         if x is None:
             return self.add_num(ts, n_int(0), False)
         return self.add_num(ts, n_from(x), True)
@@ -594,6 +499,23 @@ cdef class MultiRing:
         self.head, self.count, self.nx = data[0], data[1], data[2]
         self._total, self._sq = n_from(data[3]), n_from(data[4])
         deq_load(&self.d, data[5], 2)
+
+
+cdef class SumRing(MultiRing):
+    """Count, sum and sum of squares over a sliding window (ints stay exact): a ``MultiRing``
+    whose every observation carries a value, with the Python ``SumRing``'s dump layout."""
+
+    cpdef bint add(self, double ts, object x=1) except -1:
+        """Add one observation at ``ts``; ``False`` if it is older than the ring."""
+        return self.add_num(ts, n_from(x), True)
+
+    def dump(self):
+        return [self.head, self.count, n_py(self._total), n_py(self._sq), deq_dump(&self.d, 1)]
+
+    def load(self, data):
+        self.head, self.count, self.nx = data[0], data[1], data[1]
+        self._total, self._sq = n_from(data[2]), n_from(data[3])
+        deq_load(&self.d, data[4], 1)
 
 
 cdef class MaxRing:
@@ -1231,7 +1153,7 @@ cdef class NightShareOp(Op):
 
     cdef int update(self, object state, object ev, double ts, dict values) except -1:
         cdef SumRing st = <SumRing?>state
-        st.add_num(ts, n_int(1 if local_hour(ts) < 6 else 0))
+        st.add_num(ts, n_int(1 if local_hour(ts) < 6 else 0), True)
         return self._value(st, values)
 
 
@@ -1354,7 +1276,7 @@ cdef class ChangeOp(Op):
         value = _get(ev, self.attr_i)
         if value is not None and value != st.last:
             if st.last is not None:
-                st.ring.add_num(ts, n_int(1))
+                st.ring.add_num(ts, n_int(1), True)
             st.last = value
         st.ring.advance(ts)
         values[self.name] = <double>st.ring.count
