@@ -397,23 +397,35 @@ cdef inline NBucket *deq_bucket(Deq *d, int64_t bid) except NULL:
 
 # --- rings ----------------------------------------------------------------------------------------
 
-cdef class MultiRing:
-    """One ring feeding several aggregates: all-events count, and count, sum and sum of squares of
-    the events that carry a value. ``add(ts, None)`` counts without a value."""
+cdef class _Window:
+    """What every ring shares: the bucket width, the window in buckets, the watermark (``head``,
+    the newest bucket seen) and the bucket id of the last timestamp seen."""
 
     cdef readonly double width
+    cdef readonly int64_t n
+    cdef public int64_t head
     cdef double _mts
     cdef int64_t _mbid
 
-    cdef inline int64_t _bid(self, double ts) noexcept:
-        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
-        if ts != self._mts:
-            self._mts = ts
-            self._mbid = _bucket(ts, self.width)
-        return self._mbid
+    def __init__(self, double width, int64_t n):
+        self.width = width
+        self.n = n
+        self.head = NEG_INF_BUCKET
+        self._mts = NAN
 
-    cdef readonly int64_t n
-    cdef public int64_t head
+
+cdef inline int64_t _bid(_Window w, double ts) noexcept:
+    """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
+    if ts != w._mts:
+        w._mts = ts
+        w._mbid = _bucket(ts, w.width)
+    return w._mbid
+
+
+cdef class MultiRing(_Window):
+    """One ring feeding several aggregates: all-events count, and count, sum and sum of squares of
+    the events that carry a value. ``add(ts, None)`` counts without a value."""
+
     cdef public int64_t count
     cdef public int64_t nx
     cdef Num _total, _sq
@@ -426,10 +438,7 @@ cdef class MultiRing:
         PyMem_Free(self.d.a)
 
     def __init__(self, double width, int64_t n):
-        self.width = width
-        self._mts = NAN
-        self.n = n
-        self.head = NEG_INF_BUCKET
+        _Window.__init__(self, width, n)
         self.count = 0
         self.nx = 0
         self._total = n_int(0)
@@ -461,13 +470,13 @@ cdef class MultiRing:
                 self._sq = n_int(0)
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         if bid > self.head:
             self.head = bid
         self._expire()
 
     cdef bint add_num(self, double ts, Num x, bint has_x) except -1:
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         if bid > self.head:
             self.head = bid
         self._expire()
@@ -518,22 +527,9 @@ cdef class SumRing(MultiRing):
         deq_load(&self.d, data[4], 1)
 
 
-cdef class MaxRing:
+cdef class MaxRing(_Window):
     """Maximum over a sliding window; the cached max is recomputed only when its bucket expires."""
 
-    cdef readonly double width
-    cdef double _mts
-    cdef int64_t _mbid
-
-    cdef inline int64_t _bid(self, double ts) noexcept:
-        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
-        if ts != self._mts:
-            self._mts = ts
-            self._mbid = _bucket(ts, self.width)
-        return self._mbid
-
-    cdef readonly int64_t n
-    cdef public int64_t head
     cdef Num _best
     cdef bint has_best
     cdef Deq d
@@ -545,10 +541,7 @@ cdef class MaxRing:
         PyMem_Free(self.d.a)
 
     def __init__(self, double width, int64_t n):
-        self.width = width
-        self._mts = NAN
-        self.n = n
-        self.head = NEG_INF_BUCKET
+        _Window.__init__(self, width, n)
         self.has_best = False
 
     @property
@@ -575,13 +568,13 @@ cdef class MaxRing:
         return 0
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         if bid > self.head:
             self.head = bid
         self._expire()
 
     cdef bint add_num(self, double ts, Num x) except -1:
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         cdef NBucket *b
         cdef bint created
         if bid > self.head:
@@ -619,23 +612,10 @@ cdef class MaxRing:
         deq_load(&self.d, data[2], 0)
 
 
-cdef class DelayedRing:
+cdef class DelayedRing(_Window):
     """Counts and positives over a window that ends ``delay`` buckets before the watermark."""
 
-    cdef readonly double width
-    cdef double _mts
-    cdef int64_t _mbid
-
-    cdef inline int64_t _bid(self, double ts) noexcept:
-        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
-        if ts != self._mts:
-            self._mts = ts
-            self._mbid = _bucket(ts, self.width)
-        return self._mbid
-
-    cdef readonly int64_t n
     cdef readonly int64_t delay
-    cdef public int64_t head
     cdef public int64_t count
     cdef public int64_t positives
     cdef Deq pending
@@ -650,16 +630,13 @@ cdef class DelayedRing:
         PyMem_Free(self.matured.a)
 
     def __init__(self, double width, int64_t n, int64_t delay):
-        self.width = width
-        self._mts = NAN
-        self.n = n
+        _Window.__init__(self, width, n)
         self.delay = delay
-        self.head = NEG_INF_BUCKET
         self.count = 0
         self.positives = 0
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         cdef CBucket *p
         cdef CBucket *m
         if bid > self.head:
@@ -681,7 +658,7 @@ cdef class DelayedRing:
             deq_pop(&self.matured)
 
     cpdef bint add(self, double ts, int64_t positive) except -1:
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         cdef CBucket *b
         cdef bint created
         self.advance(ts)
@@ -714,32 +691,16 @@ cdef class DelayedRing:
         deq_load(&self.matured, data[4], 3)
 
 
-cdef class DistinctRing:
+cdef class DistinctRing(_Window):
     """Number of distinct values over a sliding window (per-bucket value counts). The front
     bucket's id is cached in C, so an event that expires nothing costs no Python operation."""
 
-    cdef readonly double width
-    cdef double _mts
-    cdef int64_t _mbid
-
-    cdef inline int64_t _bid(self, double ts) noexcept:
-        """``int(ts // width)``, remembered for the last ``ts`` (advance and add of one event)."""
-        if ts != self._mts:
-            self._mts = ts
-            self._mbid = _bucket(ts, self.width)
-        return self._mbid
-
-    cdef readonly int64_t n
-    cdef public int64_t head
     cdef public dict counts
     cdef object _buckets  # deque of [bid, {value: count}]
     cdef int64_t first  # id of the front bucket; INT64_MAX when empty
 
     def __init__(self, double width, int64_t n):
-        self.width = width
-        self._mts = NAN
-        self.n = n
-        self.head = NEG_INF_BUCKET
+        _Window.__init__(self, width, n)
         self.counts = {}
         self._buckets = deque()
         self.first = INT64_MAX
@@ -752,7 +713,7 @@ cdef class DistinctRing:
         self.first = self._buckets[0][0] if self._buckets else INT64_MAX
 
     cpdef advance(self, double ts):
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         if bid > self.head:
             self.head = bid
         cdef int64_t low = self.head - self.n
@@ -770,7 +731,7 @@ cdef class DistinctRing:
 
     @cython.wraparound(True)
     cpdef bint add(self, double ts, object value) except -1:
-        cdef int64_t bid = self._bid(ts)
+        cdef int64_t bid = _bid(self, ts)
         self.advance(ts)
         if bid <= self.head - self.n:
             return False
