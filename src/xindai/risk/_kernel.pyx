@@ -1181,7 +1181,9 @@ cdef class EventOp(Op):
         return self.update(None, ev, ts, values)
 
 
-cdef class DistinctOp(Op):
+cdef class _CategoricalOp(Op):
+    """A windowed indicator over a categorical field of the event (device, IP, subject, terminal)."""
+
     cdef object name, attr
     cdef int attr_i
     cdef double width
@@ -1192,6 +1194,8 @@ cdef class DistinctOp(Op):
         self.attr_i = _EV_NAMES.index(attr)
         return self
 
+
+cdef class DistinctOp(_CategoricalOp):
     cdef object new_state(self):
         return DistinctRing(self.width, self.n)
 
@@ -1212,17 +1216,7 @@ cdef class DistinctOp(Op):
         return 0
 
 
-cdef class ChangeOp(Op):
-    cdef object name, attr
-    cdef int attr_i
-    cdef double width
-    cdef int64_t n
-
-    def configure(self, name, attr, double width, int64_t n):
-        self.name, self.attr, self.width, self.n = name, attr, width, n
-        self.attr_i = _EV_NAMES.index(attr)
-        return self
-
+cdef class ChangeOp(_CategoricalOp):
     cdef object new_state(self):
         return ChangeState(self.width, self.n)
 

@@ -396,7 +396,7 @@ def _parse_fast(raw: dict[str, Any]) -> Event | None:
     label = get("label")
     if label is not None and (type(label) is not int or (label != 0 and label != 1)):
         return None
-    built: Any = _EventBuilder(
+    return new_event(
         event_id,
         subject,
         event_type,
@@ -411,9 +411,6 @@ def _parse_fast(raw: dict[str, Any]) -> Event | None:
         attributes,
         label,
     )
-    built.__class__ = Event  # as in ``new_event``
-    event: Event = built
-    return event
 
 
 def _parse_checked(raw: Mapping[str, Any]) -> Event:
