@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from xindai.kernel import ValidationError
+from xindai.scoring.numbers import numeric_texts
 from xindai.scoring.spec import (
     DataCategory,
     DatasetSpec,
@@ -124,8 +125,9 @@ def _numeric_share(col: pd.Series) -> float:
         return 0.0
     if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
         return 1.0
-    parsed = pd.to_numeric(present.astype(str), errors="coerce")
-    return float(parsed.notna().mean())
+    if pd.api.types.is_bool_dtype(present):
+        return 0.0  # True/False is a category, not a quantity
+    return float(np.isfinite(numeric_values(present)).mean())
 
 
 def _is_id_like(name: str, col: pd.Series, numeric: bool) -> bool:
@@ -196,11 +198,20 @@ def _cols(df: pd.DataFrame) -> str:
 
 
 def numeric_values(values: pd.Series | Sequence[object]) -> FloatArray:
-    """Numbers as float64; text that is not a number, and ±inf, become NaN."""
+    """Numbers as float64. Text is read by ``numbers.number_from_text`` (``"10.65%"``,
+    ``"36 months"``, ``"$1,200"``, dates → days since 1970); anything else, and ±inf, is NaN."""
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        series = pd.to_numeric(series.astype(object), errors="coerce")
-    out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
+    if pd.api.types.is_bool_dtype(series):
+        series = series.astype(object)
+    if not pd.api.types.is_numeric_dtype(series):
+        raw = series.astype(object)
+        parsed = pd.to_numeric(raw, errors="coerce")  # the C fast path for plain numbers
+        texts = parsed.isna().to_numpy() & raw.notna().to_numpy()
+        out = np.array(parsed.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
+        if texts.any():
+            out[texts] = numeric_texts(raw[texts])
+    else:
+        out = np.array(series.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
     out[~np.isfinite(out)] = np.nan
     return out
 

@@ -29,6 +29,7 @@ from xindai.scoring import gbm as gbm_mod
 from xindai.scoring.artefact import LoadedModel, load_model
 from xindai.scoring.explain import Reason, make_reason
 from xindai.scoring.frame import FloatArray, add_derived, category_text, encode
+from xindai.scoring.numbers import number_from_text
 from xindai.scoring.spec import DataCategory, FeatureKind
 
 
@@ -59,12 +60,9 @@ def _number(value: object) -> float:
         return math.nan if value is None else float(value)
     if isinstance(value, int | float):
         v = float(value)
-    else:
-        try:
-            v = float(str(value).strip())
-        except ValueError:
-            return math.nan
-    return v if math.isfinite(v) else math.nan
+        return v if math.isfinite(v) else math.nan
+    # text as the batch path reads it ("10.65%", "36 months", "2011-12-01", …)
+    return number_from_text(str(value))
 
 
 def _derive_scalar(op: str, vals: Sequence[float]) -> float:
