@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from xindai.kernel import ValidationError
+from xindai.scoring.frame import read_table
 
 Builder = Callable[[pd.DataFrame, Path, Mapping[str, str]], pd.DataFrame]
 
@@ -30,7 +31,7 @@ def _read_side_table(base: Path, tables: Mapping[str, str], key: str) -> pd.Data
     path = base / rel
     if not path.is_file():
         raise ValidationError(f"tables.{key}", f"side table {path} not found next to the data file")
-    return pd.read_csv(path, low_memory=False)
+    return read_table(path)
 
 
 def zindi_superlender(perf: pd.DataFrame, base: Path, tables: Mapping[str, str]) -> pd.DataFrame:

@@ -10,12 +10,14 @@ Invariants:
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,19 +52,65 @@ _SENSITIVE_TOKENS = frozenset(
 )  # fmt: skip
 
 
+#: encodings tried in order: UTF-8 (a byte-order mark is dropped), then GB 18030 — the superset of
+#: GBK/GB2312 that Chinese spreadsheet exports use; every byte string is not valid in both, so a
+#: file that fails both is reported, not guessed
+ENCODINGS = ("utf-8-sig", "gb18030")
+#: delimiters recognised besides the comma (European exports use ';', database dumps tab or '|')
+DELIMITERS = ",;\t|"
+
+
+def _delimiter(head: str) -> str:
+    """The delimiter of a CSV from its first lines: the candidate that splits the header into the
+    most fields and every following line into the same number; the comma when none does better."""
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if len(lines) > 1 and not head.endswith("\n"):
+        lines = lines[:-1]  # the last line may be cut mid-way by the read size
+    best, best_fields = ",", 1
+    for d in DELIMITERS:
+        counts = {len(next(csv.reader([ln], delimiter=d))) for ln in lines}
+        fields = counts.pop() if len(counts) == 1 else 0
+        if fields > best_fields:
+            best, best_fields = d, fields
+    return best
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (optionally gzipped); an absent, empty or row-less file is a ``ValidationError``."""
+    """Read a CSV (optionally gzipped; UTF-8 or GB 18030; comma, semicolon, tab or '|' separated);
+    an absent, empty or row-less file is a ``ValidationError``."""
     p = Path(path)
     if not p.is_file():
         raise ValidationError("data", f"no such file: {p}")
-    try:
-        df = pd.read_csv(p, low_memory=False)
-    except pd.errors.EmptyDataError:
-        raise ValidationError("data", f"{p} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValidationError(
-            "data", f"{p} is not a readable CSV ({exc.__class__.__name__})"
-        ) from None
+    last: Exception | None = None
+    for encoding in ENCODINGS:
+        try:
+            with _open_text(p, encoding) as fh:
+                head = fh.read(64 * 1024)
+            if not head.strip():
+                raise ValidationError("data", f"{p} is empty")
+            return _nonempty(
+                pd.read_csv(p, low_memory=False, encoding=encoding, sep=_delimiter(head)), p
+            )
+        except UnicodeDecodeError as exc:
+            last = exc
+        except pd.errors.EmptyDataError:
+            raise ValidationError("data", f"{p} is empty") from None
+        except pd.errors.ParserError as exc:
+            raise ValidationError(
+                "data", f"{p} is not a readable CSV ({exc.__class__.__name__})"
+            ) from None
+    raise ValidationError(
+        "data", f"{p} is not a readable CSV (neither UTF-8 nor GB 18030: {last.__class__.__name__})"
+    )
+
+
+def _open_text(p: Path, encoding: str) -> IO[str]:
+    if p.suffix == ".gz":
+        return gzip.open(p, "rt", encoding=encoding)
+    return p.open(encoding=encoding)
+
+
+def _nonempty(df: pd.DataFrame, p: Path) -> pd.DataFrame:
     if df.empty:
         raise ValidationError("data", f"{p} has a header but no rows")
     return df

@@ -193,3 +193,31 @@ def test_derived_feature_with_an_absent_input_column_is_refused_at_training() ->
     with pytest.raises(ValidationError, match="input column 'z' not in data") as err:
         validate_training_frame(df, spec)
     assert err.value.field == "features.r.derive.columns"
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_read_table_sniffs_the_delimiter_and_reads_chinese_exports(
+    tmp_path: Path, sep: str, encoding: str
+) -> None:
+    rows = [
+        ["客户号", "收入", "城市", "违约"],
+        ["1", "5000.5", "北京", "0"],
+        ["2", "7000", "上海", "1"],
+    ]
+    path = tmp_path / "export.csv"
+    path.write_bytes("\n".join(sep.join(r) for r in rows).encode(encoding) + b"\n")
+    df = read_table(path)
+    assert list(df.columns) == rows[0]
+    assert df["城市"].tolist() == ["北京", "上海"]
+    assert df["收入"].tolist() == [5000.5, 7000.0]
+
+
+def test_read_table_keeps_quoted_separators_and_refuses_undecodable_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_text('name,amount,y\n"Smith; John",1,0\n"Doe; Jane",2,1\n')
+    assert read_table(path)["name"].tolist() == ["Smith; John", "Doe; Jane"]
+    bad = tmp_path / "binary.csv"
+    bad.write_bytes(b"a,b\n\xff\xfe\x80\x81,\x82\n")
+    with pytest.raises(ValidationError, match="not a readable CSV"):
+        read_table(bad)
