@@ -11,7 +11,7 @@ PORT   ?= 8000
 
 # The editable install also compiles the risk engine's window kernel (Cython) into src/; a changed
 # kernel source re-runs it.
-$(STAMP): pyproject.toml setup.py src/xindai/risk/_kernel.pyx
+$(STAMP): pyproject.toml setup.py src/xindai/risk/_kernel.pyx src/xindai/scoring/_trees.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

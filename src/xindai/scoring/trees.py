@@ -11,19 +11,33 @@ values plus all credits equal the raw score exactly, so reasons always add up to
 Decision rules follow LightGBM's ``Tree::NumericalDecision``/``CategoricalDecision``: a NaN with
 missing-type *NaN* (or a zero with missing-type *Zero*) goes the default direction; otherwise NaN is
 read as 0; a categorical value goes left when its integer is in the split's bitset, right when it is
-negative, NaN or absent from the bitset.
+negative, NaN (whatever the split's missing type: LightGBM ≥ 3.3, microsoft/LightGBM#4468), ±inf or
+absent from the bitset; codes are truncated towards zero first, like LightGBM's ``static_cast<int>``
+(-0.5 is category 0).
+
+Two implementations, one result: ``explain``/``explain_row`` run the compiled kernel
+``xindai.scoring._trees`` when it is built and not disabled (``XINDAI_NATIVE=0``, see
+``xindai.scoring.accel``), else ``py_explain``/``py_explain_row``, which stay the specification.
+All four are bit-identical per row: the raw score starts at 0.0 and adds each tree's leaf value in
+model order (constant trees included), which is also LightGBM's own order, so it equals
+``predict(raw_score=True)`` bit for bit; each attribution starts at 0.0 and adds the path's moves
+in the same order (tests/unit/scoring/test_trees_native.py).
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from xindai.kernel import ValidationError
+from xindai.scoring import accel
 from xindai.scoring.frame import FloatArray
+from xindai.scoring.gbm import PARALLEL_MIN_ROWS, PREDICT_CHUNK, available_cores
 
 _K_ZERO = 1e-35
 
@@ -103,12 +117,9 @@ def parse_model(text: str) -> list[Tree]:
 
 def _go_left(t: Tree, node: int, v: float) -> bool:
     if t.categorical[node]:
-        if math.isnan(v):
-            if t.missing[node] == 2:
-                return False
-            v = 0.0
-        iv = int(v)
-        return iv >= 0 and iv in t.cat_sets[node]
+        # NaN compares false: right; int(v) truncates towards zero (-0.5 is category 0); ±inf is
+        # no category
+        return -1.0 < v < math.inf and int(v) in t.cat_sets[node]
     miss = t.missing[node]
     if math.isnan(v) and miss != 2:
         v = 0.0
@@ -127,13 +138,14 @@ class Ensemble:
         self._luts: dict[int, npt.NDArray[np.bool_]] = {}
         # flat per-node tuples for the single-row walk: (feature, threshold, kind, default_left,
         # left, right, left value, right value, category set). kind: 0/1/2 numeric with missing
-        # type none/zero/NaN; 3 categorical with NaN-missing; 4 other categorical
+        # type none/zero/NaN; 3/4 categorical (missing type NaN or not: the same rule). Per tree: root
+        # value and nodes; a constant tree has no nodes (its root value is its leaf value) and
+        # stays in its place, so the raw score is summed in LightGBM's order
         Node = tuple[int, float, int, bool, int, int, float, float, frozenset[int]]
         self._flat: list[tuple[float, list[Node]]] = []
-        self._constant = 0.0
         for t in self.trees:
             if not t.feature:
-                self._constant += t.leaf_value[0]
+                self._flat.append((t.leaf_value[0], []))
                 continue
             nodes: list[Node] = []
             for i in range(len(t.feature)):
@@ -146,23 +158,38 @@ class Ensemble:
                      t.cat_sets[i])
                 )  # fmt: skip
             self._flat.append((t.node_value[0], nodes))
+        # the compiled walker over the same nodes (None: not built or XINDAI_NATIVE=0)
+        self._native: Any = (
+            None if accel.trees is None else accel.trees.Forest(self._flat, n_features)
+        )
+
+    @property
+    def native(self) -> bool:
+        """Whether ``explain``/``explain_row`` run the compiled kernel."""
+        return self._native is not None
 
     def explain_row(self, row: list[float]) -> tuple[float, list[float]]:
         """Raw score (log-odds) and per-feature attributions of one row (a list of floats)."""
+        if self._native is not None:
+            raw, contrib = self._native.explain_row(row)
+            return float(raw), list(contrib)
+        return self.py_explain_row(row)
+
+    def py_explain_row(self, row: list[float]) -> tuple[float, list[float]]:
+        """The reference ``explain_row`` in plain Python (the specification of the kernel)."""
         contrib = [0.0] * self.n_features
-        raw = self._constant
+        raw = 0.0
         for root, nodes in self._flat:
+            if not nodes:
+                raw += root
+                continue
             node = 0
             value = root
             while True:
                 f, thr, kind, dleft, lc, rc, lv, rv, cats = nodes[node]
                 v = row[f]
                 if kind >= 3:
-                    if v != v:
-                        left = False if kind == 3 else 0 in cats
-                    else:
-                        iv = int(v)
-                        left = iv >= 0 and iv in cats
+                    left = -1.0 < v < math.inf and int(v) in cats  # as in _go_left (NaN: right)
                 elif v != v:
                     left = dleft if kind == 2 else (dleft if kind == 1 else thr >= 0.0)
                 elif kind == 1 and -_K_ZERO <= v <= _K_ZERO:
@@ -194,8 +221,36 @@ class Ensemble:
             self._luts[key] = lut
         return self._luts[key]
 
-    def explain(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Vectorised ``explain_row`` over a matrix: raw scores ``(n,)``, attributions ``(n, k)``."""
+    def explain(self, x: FloatArray, threads: int | None = None) -> tuple[FloatArray, FloatArray]:
+        """Vectorised ``explain_row`` over a matrix: raw scores ``(n,)``, attributions ``(n, k)``.
+
+        With the kernel, a batch of ``PARALLEL_MIN_ROWS``+ rows is cut into ``PREDICT_CHUNK``-row
+        chunks walked by ``threads`` threads (default: the cores this process may use; the kernel
+        releases the GIL) — the same chunking as ``gbm.raw_logit``; each row is walked on its own,
+        so the values do not depend on it."""
+        if self._native is None:
+            return self.py_explain(x)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"expected a matrix, got shape {x.shape}")
+        n = x.shape[0]
+        raw = np.empty(n)
+        contrib = np.zeros((n, self.n_features))
+        threads = available_cores() if threads is None else threads
+        if threads <= 1 or n < PARALLEL_MIN_ROWS:
+            self._native.explain_into(x, raw, contrib)
+            return raw, contrib
+
+        def run(start: int) -> None:
+            stop = min(start + PREDICT_CHUNK, n)
+            self._native.explain_into(x[start:stop], raw[start:stop], contrib[start:stop])
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(run, range(0, n, PREDICT_CHUNK)))
+        return raw, contrib
+
+    def py_explain(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The reference ``explain`` in NumPy, level by level (the fallback without the kernel)."""
         n = x.shape[0]
         raw = np.zeros(n)
         contrib = np.zeros((n, self.n_features))
@@ -234,11 +289,12 @@ class Ensemble:
                     ci = np.nonzero(cat)[0]
                     cv = v[ci]
                     cnan = np.isnan(cv)
-                    # NaN reads as category 0 unless the split sends NaN right (missing type NaN)
-                    codes = np.where(cnan, 0.0, cv)
+                    # NaN goes right; codes truncate towards zero like int(v) (-0.5 is category
+                    # 0, not negative); negative, ±inf and unseen codes read "not a member"
+                    codes = np.trunc(np.where(cnan, 0.0, cv))
                     codes = np.where((codes < 0) | (codes >= lut.shape[1]), lut.shape[1] - 1, codes)
                     member = lut[nd[ci], codes.astype(np.int64)]
-                    go_left[ci] = member & ~(cnan & (miss[ci] == 2))
+                    go_left[ci] = member & ~cnan
                 child = np.where(go_left, left[nd], right[nd])
                 is_leaf = child < 0
                 new = np.where(
