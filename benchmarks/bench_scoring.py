@@ -7,8 +7,10 @@
   process may use: LightGBM scores large batches in chunks on that many threads) and with one
   thread; baseline in the same process: the bare model on the already-encoded matrix
   (``CreditModel.logit``, i.e. LightGBM's own ``predict`` with one thread, or the points lookup),
-  so the ratio shows what CSV-to-matrix encoding, calibration and the output frame cost on top. The load average is printed at start and end: on a shared host the
-  p99 is set by the scheduler, not by the code.
+  so the ratio shows what CSV-to-matrix encoding, calibration and the output frame cost on top;
+  for a GBM, ``Ensemble.explain`` (the reasons' path attributions) with the compiled kernel (default
+  threads and one thread) vs the NumPy reference ``py_explain``. The load average is printed at
+  start and end: on a shared host the p99 is set by the scheduler, not by the code.
 * ``train``: wall time of ``auto`` training (5-fold CV + final fit) on Taiwan.
 * ``auc`` (``--auc``): out-of-fold AUC of ``auto`` on all six datasets vs the reference table.
 
@@ -91,6 +93,24 @@ def latency(model_dir: Path, frame: pd.DataFrame, repeats: int) -> dict[str, flo
         scorer.model.logit(x)
         bare.append(time.perf_counter() - t0)
     per_row_batch = statistics.median(batch_noreason) / len(frame)
+    out: dict[str, object] = {}
+    ens = scorer.model.ensemble
+    if ens is not None:  # path attributions (the reasons of a GBM): compiled kernel vs NumPy
+        runs: dict[str, list[float]] = {"native": [], "native_1_thread": [], "numpy": []}
+        for _ in range(repeats if ens.native else 0):
+            t0 = time.perf_counter()
+            ens.explain(x)
+            runs["native"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            ens.explain(x, threads=1)
+            runs["native_1_thread"].append(time.perf_counter() - t0)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            ens.py_explain(x)
+            runs["numpy"].append(time.perf_counter() - t0)
+        for name, times in runs.items():
+            if times:
+                out[f"explain_rows_per_s_{name}"] = len(x) / statistics.median(times)
     return {
         "kind": scorer.model.kind,
         "batch_threads": threads,
@@ -104,7 +124,7 @@ def latency(model_dir: Path, frame: pd.DataFrame, repeats: int) -> dict[str, flo
         "baseline_bare_model_rows_per_s": len(frame) / statistics.median(bare),
         "ratio_batch_to_bare_model": statistics.median(batch_noreason) / statistics.median(bare),
         "ratio_single_p50_to_batch_per_row": statistics.median(p50s) / per_row_batch,
-    }
+    } | out
 
 
 def main() -> None:
