@@ -78,6 +78,7 @@ cdef class Forest:
     cdef double* root_values
     cdef Py_ssize_t n_trees
     cdef Py_ssize_t n_nodes
+    cdef object flat  # the tuples it was built from: pickling rebuilds from them
     cdef readonly Py_ssize_t n_features
     cdef readonly Py_ssize_t min_columns  # 1 + the largest feature index used by a split
 
@@ -88,6 +89,7 @@ cdef class Forest:
         self.root_values = NULL
         self.n_features = n_features
         self.n_trees = len(flat)
+        self.flat = flat
         cdef Py_ssize_t n_nodes = 0, n_words = 0, t, i, base, w, c
         cdef int32_t max_feature = -1
         cdef Node* nd
@@ -135,6 +137,9 @@ cdef class Forest:
                     n_words += nd.cat_words
             base += len(tree_nodes)
         self.min_columns = max_feature + 1
+
+    def __reduce__(self):
+        return Forest, (self.flat, self.n_features)
 
     def __dealloc__(self):
         PyMem_Free(self.nodes)

@@ -2,7 +2,8 @@
 
 LightGBM's own ``predict`` costs about a millisecond of fixed overhead per call and its SHAP mode
 several more, too slow for a one-application decision path. This module parses the text model once
-into flat lists and walks the trees in plain Python (single row) or NumPy (batches).
+into flat lists and walks the trees in C (the compiled kernel, below) or, as the reference and the
+fallback, in plain Python (single row) or NumPy (batches).
 
 Reasons use *path attribution* (Saabas): along the path a row takes through a tree, every split moves
 the node value from parent to child, and that move is credited to the split's feature. The root

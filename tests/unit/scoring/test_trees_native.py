@@ -11,6 +11,7 @@ are LightGBM's own ``predict(raw_score=True)``, and attributions add up to raw â
 from __future__ import annotations
 
 import math
+import pickle
 from functools import cache
 
 import lightgbm as lgb
@@ -184,6 +185,16 @@ def test_threads_and_memory_layout_do_not_change_the_values() -> None:
     np.testing.assert_array_equal(ens.explain(big[::3])[0], raw[::3])  # a strided view
     empty_raw, empty_contrib = ens.explain(big[:0])
     assert empty_raw.shape == (0,) and empty_contrib.shape == (0, x.shape[1])
+
+
+def test_an_ensemble_survives_pickling() -> None:
+    """A scorer shipped to a worker process keeps its (compiled) walker and its values."""
+    booster, x, _ = _models()["merged"]
+    ens = Ensemble(booster.model_to_string(), x.shape[1])
+    copy = pickle.loads(pickle.dumps(ens))
+    assert copy.native == ens.native
+    for got, want in zip(copy.explain(x[:300]), ens.explain(x[:300]), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 @needs_kernel
