@@ -28,9 +28,10 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
 cdef double K_ZERO = 1e-35
 # rows per block in the batch walk: the block's rows and attributions stay in L1/L2 while every
-# tree's nodes are read once per block instead of once per row
+# tree's nodes are read once per block instead of once per row (32 measured ~15% faster than 64
+# or 128 on the Taiwan model)
 cdef enum:
-    BLOCK = 64
+    BLOCK = 32
 
 
 ctypedef struct Node:
