@@ -9,8 +9,8 @@ PORT   ?= 8000
 
 .PHONY: run test check lint format typecheck imports install bench clean
 
-# The editable install also compiles the risk engine's window kernel (Cython) into src/; a changed
-# kernel source re-runs it.
+# The editable install also compiles the two Cython kernels (risk windows, scoring trees) into src/;
+# a changed kernel source re-runs it.
 $(STAMP): pyproject.toml setup.py src/xindai/risk/_kernel.pyx src/xindai/scoring/_trees.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -18,6 +18,7 @@ from functools import cached_property
 
 import lightgbm as lgb
 import numpy as np
+import numpy.typing as npt
 
 from xindai.kernel import InvariantViolation
 from xindai.scoring import gbm as gbm_mod
@@ -70,11 +71,23 @@ class CreditModel:
         return used[0] if len(used) == 1 else "blend"
 
     def logit(self, x: FloatArray, threads: int = 1) -> FloatArray:
-        """Blended log-odds; ``threads`` > 1 spreads a large batch's LightGBM scoring over that
-        many threads (same values)."""
+        """Blended log-odds; ``threads`` > 1 spreads a large batch's tree scoring over that many
+        threads (same values)."""
         out = np.zeros(x.shape[0])
-        if self.w("gbm") > 0 and self.booster is not None:
-            out += self.w("gbm") * gbm_mod.raw_logit(self.booster, x, threads)
+        if self.w("gbm") > 0:
+            out += self.w("gbm") * self._gbm_raw(x, threads)
+        return self._add_other_logits(out, x)
+
+    def _gbm_raw(self, x: FloatArray, threads: int) -> FloatArray:
+        # the compiled tree kernel when built (bit-identical to LightGBM's raw scores, and the
+        # same walk as the reasons), else LightGBM's own predict
+        raw = self.ensemble.raw(x, threads) if self.ensemble is not None else None
+        if raw is None:
+            assert self.booster is not None
+            raw = gbm_mod.raw_logit(self.booster, x, threads)
+        return raw
+
+    def _add_other_logits(self, out: FloatArray, x: FloatArray) -> FloatArray:
         if self.w("scorecard") > 0 and self.scorecard is not None:
             out += self.w("scorecard") * self.scorecard.logit(x)
         if self.w("linear") > 0 and self.linear is not None:
@@ -87,23 +100,29 @@ class CreditModel:
     def score(self, x: FloatArray) -> FloatArray:
         return self.scale.points(self.logit(x))
 
-    def adverse(self, x: FloatArray) -> FloatArray:
-        """Adverse contribution (log-odds of bad) per schema feature, shape ``(n, k)``."""
-        k = len(self.schema.names)
-        out = np.zeros((x.shape[0], k))
+    def logit_and_adverse(self, x: FloatArray, threads: int = 1) -> tuple[FloatArray, FloatArray]:
+        """``logit(x)`` and ``adverse(x)`` together: the trees are walked once for both."""
+        n, k = x.shape[0], len(self.schema.names)
+        logit = np.zeros(n)
+        adverse = np.zeros((n, k))
         if self.w("gbm") > 0 and self.ensemble is not None:
-            out += self.w("gbm") * self.ensemble.explain(x)[1]
+            raw, contrib = self.ensemble.explain(x, threads)
+            logit += self.w("gbm") * raw
+            adverse += self.w("gbm") * contrib
         if self.w("scorecard") > 0 and self.scorecard is not None:
-            out += self.w("scorecard") * self.scorecard.deficits(x, k)
+            adverse += self.w("scorecard") * self.scorecard.deficits(x, k)
         if self.w("linear") > 0 and self.linear is not None:
-            out += self.w("linear") * self.linear.contributions(x, k)
-        return out
+            adverse += self.w("linear") * self.linear.contributions(x, k)
+        return self._add_other_logits(logit, x), adverse
+
+    def adverse(self, x: FloatArray, threads: int = 1) -> FloatArray:
+        """Adverse contribution (log-odds of bad) per schema feature, shape ``(n, k)``."""
+        return self.logit_and_adverse(x, threads)[1]
 
     def reasons(self, x: FloatArray, top: int = 3) -> list[list[int]]:
         """Indices of the top adverse features per row (only strictly adverse ones)."""
-        contrib = self.adverse(x)
-        order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
-        return [[int(j) for j in row if contrib[i, j] > 1e-9] for i, row in enumerate(order)]
+        idx, count = top_adverse(self.adverse(x), top)
+        return [row[:c] for row, c in zip(idx.tolist(), count.tolist(), strict=True)]
 
     def importance(self) -> dict[str, float]:
         """Share of importance per feature: GBM gain, scorecard IV and |linear coefficient|,
@@ -126,3 +145,30 @@ class CreditModel:
                 )
             total += self.w("linear") * mag / max(mag.sum(), 1e-12)
         return {n: float(v) for n, v in zip(self.schema.names, total, strict=True)}
+
+
+#: a contribution must exceed this to count as adverse (float noise around 0 is not a reason)
+ADVERSE_EPS = 1e-9
+
+
+def top_adverse(
+    contrib: FloatArray, top: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per row, the indices of the ``top`` largest contributions, largest first, ties to the lower
+    index (the order of a stable sort, as the single-application path sorts), and how many of them
+    are strictly adverse (> ``ADVERSE_EPS``; they form a prefix). ``top`` passes of ``argmax``
+    instead of a full sort: a few milliseconds for 30,000 rows."""
+    n, k = contrib.shape
+    top = min(top, k)
+    idx = np.zeros((n, top), dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    if n == 0 or top == 0:
+        return idx, count
+    work = np.array(contrib, dtype=np.float64, copy=True)
+    rows = np.arange(n)
+    for r in range(top):
+        j = np.argmax(work, axis=1)  # first maximum: ties go to the lower index
+        idx[:, r] = j
+        count += work[rows, j] > ADVERSE_EPS
+        work[rows, j] = -np.inf
+    return idx, count

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from xindai.scoring import gbm as gbm_mod
 from xindai.scoring.artefact import LoadedModel, load_model
 from xindai.scoring.explain import Reason, make_reason
 from xindai.scoring.frame import FloatArray, add_derived, category_text, encode
+from xindai.scoring.model import top_adverse
 from xindai.scoring.numbers import number_from_text
 from xindai.scoring.spec import DataCategory, FeatureKind
 
@@ -249,12 +251,26 @@ class Scorer:
         ``threads`` (default: the cores this process may use) spreads the LightGBM scoring of a
         large batch over threads; the values do not depend on it."""
         x = self.encode_frame(df, consent=consent)
-        logit = self.model.logit(x, gbm_mod.available_cores() if threads is None else threads)
+        threads = gbm_mod.available_cores() if threads is None else threads
+        if reasons:
+            logit, adverse = self.model.logit_and_adverse(x, threads)
+        else:
+            logit = self.model.logit(x, threads)
         out = pd.DataFrame(
             {"pd": self.model.calibrator(logit), "score": self.model.scale.points(logit)},
             index=df.index,
         )
         if reasons:
-            tops = self.model.reasons(x, self.top)
-            out["reasons"] = [";".join(self._names[j] for j in r) for r in tops]
+            out["reasons"] = self._reason_texts(adverse)
         return out
+
+    def _reason_texts(self, adverse: FloatArray) -> npt.NDArray[np.object_]:
+        """``"f1;f2;f3"`` per row — the top adverse feature names — built column-wise on object
+        arrays (string concatenation per element in C loops, no per-row Python joins)."""
+        idx, count = top_adverse(adverse, self.top)
+        names = np.asarray(self._names, dtype=object)
+        text = np.full(idx.shape[0], "", dtype=object)
+        for r in range(idx.shape[1]):
+            picked = names[idx[:, r]]
+            text = np.where(count > r, picked if r == 0 else text + ";" + picked, text)
+        return text

@@ -28,6 +28,7 @@ in the same order (tests/unit/scoring/test_trees_native.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -231,24 +232,43 @@ class Ensemble:
         so the values do not depend on it."""
         if self._native is None:
             return self.py_explain(x)
+        x = self._matrix(x)
+        raw = np.empty(x.shape[0])
+        contrib = np.zeros((x.shape[0], self.n_features))
+        self._chunked(
+            x.shape[0],
+            threads,
+            lambda a, b: self._native.explain_into(x[a:b], raw[a:b], contrib[a:b]),
+        )
+        return raw, contrib
+
+    def raw(self, x: FloatArray, threads: int | None = None) -> FloatArray | None:
+        """Raw scores only, from the kernel — equal to LightGBM's ``predict(raw_score=True)``
+        bit for bit — or ``None`` without the kernel (the caller then asks LightGBM)."""
+        if self._native is None:
+            return None
+        x = self._matrix(x)
+        raw = np.empty(x.shape[0])
+        self._chunked(x.shape[0], threads, lambda a, b: self._native.predict_into(x[a:b], raw[a:b]))
+        return raw
+
+    @staticmethod
+    def _matrix(x: FloatArray) -> FloatArray:
         x = np.ascontiguousarray(x, dtype=np.float64)
         if x.ndim != 2:
             raise ValueError(f"expected a matrix, got shape {x.shape}")
-        n = x.shape[0]
-        raw = np.empty(n)
-        contrib = np.zeros((n, self.n_features))
+        return x
+
+    @staticmethod
+    def _chunked(n: int, threads: int | None, walk: Callable[[int, int], None]) -> None:
+        """``walk(start, stop)`` over all rows: in one call, or in ``PREDICT_CHUNK``-row chunks on
+        ``threads`` threads for a batch of ``PARALLEL_MIN_ROWS``+ rows."""
         threads = available_cores() if threads is None else threads
         if threads <= 1 or n < PARALLEL_MIN_ROWS:
-            self._native.explain_into(x, raw, contrib)
-            return raw, contrib
-
-        def run(start: int) -> None:
-            stop = min(start + PREDICT_CHUNK, n)
-            self._native.explain_into(x[start:stop], raw[start:stop], contrib[start:stop])
-
+            walk(0, n)
+            return
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(run, range(0, n, PREDICT_CHUNK)))
-        return raw, contrib
+            list(pool.map(lambda a: walk(a, min(a + PREDICT_CHUNK, n)), range(0, n, PREDICT_CHUNK)))
 
     def py_explain(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The reference ``explain`` in NumPy, level by level (the fallback without the kernel)."""

@@ -38,6 +38,7 @@ from xindai.scoring.gbm import (
     relative_early_stopping,
 )
 from xindai.scoring.linear import fit_linear
+from xindai.scoring.model import top_adverse
 from xindai.scoring.training import _candidates
 from xindai.scoring.trees import Ensemble
 
@@ -312,3 +313,34 @@ def test_batch_scoring_on_threads_is_identical(
     one = scorer.score_frame(df, consent=True, threads=1)
     pd.testing.assert_frame_equal(scorer.score_frame(df, consent=True, threads=2), one)
     pd.testing.assert_frame_equal(scorer.score_frame(df, consent=True), one)
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from([-1.0, -0.0, 0.0, 1e-10, 2e-9, 0.5, 0.5, 1.0]), min_size=4,
+                 max_size=4),
+        min_size=1, max_size=30,
+    ),
+    st.integers(1, 5),
+)  # fmt: skip
+def test_top_adverse_is_the_stable_sort_prefix(rows: list[list[float]], top: int) -> None:
+    """The vectorised top-k equals the single-application rule: a stable sort by contribution,
+    largest first (ties to the lower index), keeping only contributions > 1e-9."""
+    contrib = np.asarray(rows)
+    idx, count = top_adverse(contrib, top)
+    for i, row in enumerate(rows):
+        order = sorted(range(len(row)), key=lambda j: -row[j])[:top]
+        assert idx[i].tolist() == order
+        assert idx[i, : count[i]].tolist() == [j for j in order if row[j] > 1e-9]
+
+
+def test_batch_reasons_with_threads_equal_single_reasons(german_dir: Path) -> None:
+    scorer = Scorer.load(german_dir)
+    df = pd.read_csv(german_path()).drop(columns=["creditability"])
+    big = pd.concat([df] * 9, ignore_index=True)  # 9,000 rows: the chunked, threaded path
+    batch = scorer.score_frame(big, consent=True, threads=2)
+    pd.testing.assert_frame_equal(batch, scorer.score_frame(big, consent=True, threads=1))
+    for i in range(0, len(big), 997):
+        d = scorer.score(big.iloc[i].to_dict(), consent_sensitive=True)
+        assert ";".join(r.feature for r in d.reasons) == batch["reasons"].iloc[i]
+        assert d.pd == pytest.approx(batch["pd"].iloc[i], abs=1e-12)

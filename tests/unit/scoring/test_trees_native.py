@@ -145,6 +145,9 @@ def test_kernel_equals_the_reference_on_real_models(name: str) -> None:
         # LightGBM sums the trees in the same order: its raw scores, bit for bit
         np.testing.assert_array_equal(raw, booster.predict(m, raw_score=True, num_threads=1))
         np.testing.assert_allclose(ens.bias + contrib.sum(axis=1), raw, rtol=0, atol=1e-9)
+        # the raw-only walk (batch scoring without reasons) gives the same numbers
+        only = ens.raw(m, threads=1)
+        assert only is None if not ens.native else np.array_equal(only, raw)
     if name == "merged":
         assert any(not t.feature for t in ens.trees)  # the constant tree is there
 
