@@ -104,10 +104,20 @@ class LinearModel:
         return out
 
     def contributions(self, x: FloatArray, n_features: int) -> FloatArray:
+        return self.logit_and_contributions(x, n_features)[1]
+
+    def logit_and_contributions(
+        self, x: FloatArray, n_features: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """``logit(x)`` (the same additions in the same order) and the centred contributions
+        ``(n, n_features)``, each term evaluated once for both."""
+        logit = np.full(x.shape[0], self.intercept)
         out = np.zeros((x.shape[0], n_features))
         for t in self.terms:
-            out[:, t.index] = t.values(x[:, t.index]) - t.centre
-        return out
+            values = t.values(x[:, t.index])
+            logit += values
+            out[:, t.index] = values - t.centre
+        return logit, out
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "xindai-linear/1", "intercept": self.intercept,

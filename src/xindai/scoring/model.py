@@ -110,10 +110,13 @@ class CreditModel:
             logit += self.w("gbm") * raw
             adverse += self.w("gbm") * contrib
         if self.w("scorecard") > 0 and self.scorecard is not None:
+            logit += self.w("scorecard") * self.scorecard.logit(x)
             adverse += self.w("scorecard") * self.scorecard.deficits(x, k)
         if self.w("linear") > 0 and self.linear is not None:
-            adverse += self.w("linear") * self.linear.contributions(x, k)
-        return self._add_other_logits(logit, x), adverse
+            lin_logit, lin_contrib = self.linear.logit_and_contributions(x, k)
+            logit += self.w("linear") * lin_logit
+            adverse += self.w("linear") * lin_contrib
+        return logit, adverse
 
     def adverse(self, x: FloatArray, threads: int = 1) -> FloatArray:
         """Adverse contribution (log-odds of bad) per schema feature, shape ``(n, k)``."""

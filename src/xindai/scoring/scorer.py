@@ -261,16 +261,26 @@ class Scorer:
             index=df.index,
         )
         if reasons:
-            out["reasons"] = self._reason_texts(adverse)
+            out["reasons"] = reason_texts(self._names, adverse, self.top)
         return out
 
-    def _reason_texts(self, adverse: FloatArray) -> npt.NDArray[np.object_]:
-        """``"f1;f2;f3"`` per row — the top adverse feature names — built column-wise on object
-        arrays (string concatenation per element in C loops, no per-row Python joins)."""
-        idx, count = top_adverse(adverse, self.top)
-        names = np.asarray(self._names, dtype=object)
-        text = np.full(idx.shape[0], "", dtype=object)
-        for r in range(idx.shape[1]):
-            picked = names[idx[:, r]]
-            text = np.where(count > r, picked if r == 0 else text + ";" + picked, text)
-        return text
+
+def reason_texts(names: Sequence[str], adverse: FloatArray, top: int) -> npt.NDArray[np.object_]:
+    """``"f1;f2;f3"`` per row — the names of the top adverse features (``top_adverse``). A batch
+    holds few distinct reason lists, so each distinct one is joined once and the rows take theirs
+    by index; when the one-integer key per list would overflow, the rows are joined one by one."""
+    idx, count = top_adverse(adverse, top)
+    k = len(names)
+    if (idx.shape[1] + 1) * k ** idx.shape[1] >= 2**62:
+        return np.asarray(
+            [";".join(names[j] for j in row[:c]) for row, c in zip(idx, count, strict=True)],
+            dtype=object,
+        )
+    key = count.copy()  # (count, idx_0, …, idx_top-1) as one integer per row
+    for r in range(idx.shape[1]):
+        key = key * k + np.where(count > r, idx[:, r], 0)
+    distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    texts = np.empty(distinct.shape[0], dtype=object)
+    for u, i in enumerate(first):
+        texts[u] = ";".join(names[j] for j in idx[i, : count[i]])
+    return np.asarray(texts[inverse.ravel()], dtype=object)

@@ -39,6 +39,7 @@ from xindai.scoring.gbm import (
 )
 from xindai.scoring.linear import fit_linear
 from xindai.scoring.model import top_adverse
+from xindai.scoring.scorer import reason_texts
 from xindai.scoring.training import _candidates
 from xindai.scoring.trees import Ensemble
 
@@ -344,3 +345,16 @@ def test_batch_reasons_with_threads_equal_single_reasons(german_dir: Path) -> No
         d = scorer.score(big.iloc[i].to_dict(), consent_sensitive=True)
         assert ";".join(r.feature for r in d.reasons) == batch["reasons"].iloc[i]
         assert d.pd == pytest.approx(batch["pd"].iloc[i], abs=1e-12)
+
+
+@pytest.mark.parametrize(("k", "top"), [(5, 3), (39, 3), (100, 10)])  # (100, 10): no key fits
+def test_reason_texts_join_the_top_adverse_names(k: int, top: int) -> None:
+    rng = np.random.default_rng(k)
+    adverse = np.round(rng.normal(size=(500, k)), 1)  # rounding makes ties and zeros
+    adverse[:7] = 0.0  # rows without any adverse feature
+    names = [f"f{j}" for j in range(k)]
+    got = reason_texts(names, adverse, top)
+    for i, row in enumerate(adverse.tolist()):
+        order = sorted(range(k), key=lambda j: -row[j])[:top]
+        assert got[i] == ";".join(names[j] for j in order if row[j] > 1e-9)
+    assert got[0] == ""
