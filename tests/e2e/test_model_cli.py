@@ -7,12 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from xindai.cli.model import app
+from xindai.scoring import TrainConfig, load_training_data
+from xindai.scoring.frame import numeric_values
 from xindai.scoring.paths import dataset_file
+from xindai.scoring.training import splits_for
 
 runner = CliRunner()
 
@@ -181,3 +185,41 @@ def test_real_subprocess_trains_scores_and_refuses_bad_input(tmp_path: Path) -> 
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.startswith("error: model:")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_out_of_time_split_on_a_text_date_column(tmp_path: Path) -> None:
+    """``--date-column`` with dates written as text ("Mar-2019"): the latest 20% of rows by date are
+    the test set, rows without a date stay in training, and the date is not a feature."""
+    df = pd.read_csv(german())
+    months = pd.date_range("2018-01-01", periods=len(df), freq="D").strftime("%b-%Y")
+    df["application_month"] = list(months)
+    df.loc[:9, "application_month"] = None  # no date: kept in training
+    df = df.sample(frac=1.0, random_state=3).reset_index(drop=True)  # file order is not time order
+    data = tmp_path / "dated.csv"
+    df.to_csv(data, index=False)
+    out = tmp_path / "oot"
+    res = runner.invoke(
+        app,
+        ["train", "--data", str(data), "--target", "creditability", "--kind", "scorecard",
+         "--date-column", "application_month", "--out", str(out), "--json"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["protocol"].startswith("out-of-time split on application_month")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_evaluated"] == 200  # the latest 20% of 1,000 rows
+    spec = (out / "spec.yaml").read_text()
+    assert "application_month" not in spec.split("features:", 1)[1]
+    # the test rows are the 200 latest by date: every test date ≥ every training date
+    data_ = load_training_data(data, target="creditability", exclude=["application_month"])
+    ((train_idx, test_idx),) = splits_for(data_, TrainConfig(date_column="application_month"))
+    when = numeric_values(df["application_month"])
+    assert len(test_idx) == 200 and not np.isnan(when[test_idx]).any()
+    assert np.nanmax(when[train_idx]) <= when[test_idx].min()
+    assert np.isnan(when[train_idx]).sum() == 10
+    bad = runner.invoke(
+        app,
+        ["train", "--data", str(data), "--target", "creditability", "--date-column", "purpose",
+         "--out", str(tmp_path / "x")],
+    )  # fmt: skip
+    assert bad.exit_code == 2 and "no parseable dates" in bad.output

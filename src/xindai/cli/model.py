@@ -92,7 +92,10 @@ def train_cmd(
     folds: int = typer.Option(5, "--folds"),
     seed: int = typer.Option(42, "--seed"),
     date_column: str = typer.Option(
-        None, "--date-column", help="Out-of-time split on this column."
+        None,
+        "--date-column",
+        help="Out-of-time split on this column: the latest 20% of rows by date are the test set "
+        "(rows without a date stay in training). Without a spec the column is not a feature.",
     ),
     monotone: bool = typer.Option(
         False, "--monotone", help="Apply the spec's monotone constraints."
@@ -105,7 +108,8 @@ def train_cmd(
     """Train on the whole file (after internal cross-validation) and save the model."""
     say = _say(as_json)
     ds = load_training_data(data, target=target, bad_value=bad_value,
-                            spec=load_spec(spec) if spec else None)  # fmt: skip
+                            spec=load_spec(spec) if spec else None,
+                            exclude=[date_column] if date_column else [])  # fmt: skip
     cfg = TrainConfig(kind=kind, folds=folds, seed=seed, date_column=date_column,
                       monotone=monotone, n_jobs=n_jobs)  # fmt: skip
     result = train(ds, cfg, progress=say)

@@ -46,6 +46,7 @@ from xindai.scoring.frame import (
     fingerprint,
     infer_spec,
     learn_schema,
+    numeric_values,
     read_table,
     validate_training_frame,
 )
@@ -113,14 +114,17 @@ def load_training_data(
     target: str | None = None,
     bad_value: str | None = None,
     spec: DatasetSpec | None = None,
+    exclude: Sequence[str] = (),
 ) -> TrainingData:
-    """Read, join, derive, and validate; without a spec one is inferred from the columns."""
+    """Read, join, derive, and validate; without a spec one is inferred from the columns (minus
+    ``exclude`` — e.g. the date column of an out-of-time split, which orders the rows in time and
+    is not a property of the applicant)."""
     path = Path(data)
     raw = read_table(path)
     if spec is None:
         if not target:
             raise ValidationError("target", "is required when no spec is given")
-        spec = infer_spec(raw, target, bad_value, name=path.stem.split(".")[0])
+        spec = infer_spec(raw, target, bad_value, name=path.stem.split(".")[0], exclude=exclude)
     else:
         spec = replace(
             spec,
@@ -151,10 +155,13 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
     if date_col:
         if date_col not in data.frame.columns:
             raise ValidationError("date_column", f"{date_col!r} not in data")
-        dates = pd.to_datetime(data.frame[date_col], errors="coerce", format="mixed")
-        if dates.isna().all():
+        # dates as ``number_from_text`` reads them (days since 1970; plain numbers such as
+        # 20111201 or a month index keep their order); a row without a date cannot be out of time,
+        # so it stays in the training part
+        when = numeric_values(data.frame[date_col])
+        if np.isnan(when).all():
             raise ValidationError("date_column", f"{date_col!r} holds no parseable dates")
-        order = np.argsort(dates.to_numpy(dtype="datetime64[ns]"), kind="stable")
+        order = np.argsort(np.where(np.isnan(when), -np.inf, when), kind="stable")
         cut = round(len(order) * (1 - cfg.oot_fraction))
         train, test = np.sort(order[:cut]), np.sort(order[cut:])
         if len(set(y[test].tolist())) < 2 or len(set(y[train].tolist())) < 2:
