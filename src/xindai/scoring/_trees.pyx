@@ -208,58 +208,14 @@ cdef class Forest:
                             f = nd.feature
                             side = _go_left(nd, x[(start + i) * stride + f], words)
                             new = nd.value[side]
-                            contrib[(start + i) * k + f] += new - value[i]
+                            if contrib != NULL:  # NULL: raw scores only (predict_into)
+                                contrib[(start + i) * k + f] += new - value[i]
                             value[i] = new
                             node[i] = nd.child[side]
                             active[j] = <int32_t>i
                             j += node[i] >= 0
                         na = j
                 else:  # a constant tree: its value for every row
-                    for i in range(m):
-                        value[i] = root_value
-                for i in range(m):
-                    raw[start + i] += value[i]
-            start = stop
-
-    cdef void _raw_rows(self, const double* x, Py_ssize_t n, Py_ssize_t stride,
-                        double* raw) noexcept nogil:
-        # ``_rows`` without the attributions: the same block walk, so the same leaves and the same
-        # additions in the same order — raw scores bit-identical to ``explain_into``'s
-        cdef const Node* nodes = self.nodes
-        cdef const uint32_t* words = self.words
-        cdef Py_ssize_t start = 0, stop, m, i, t, a, na, j
-        cdef int32_t node[BLOCK]
-        cdef int32_t active[BLOCK]
-        cdef double value[BLOCK]
-        cdef const Node* nd
-        cdef int32_t root
-        cdef int side
-        cdef double root_value
-        while start < n:
-            stop = min(start + BLOCK, n)
-            m = stop - start
-            for i in range(m):
-                raw[start + i] = 0.0
-            for t in range(self.n_trees):
-                root = self.roots[t]
-                root_value = self.root_values[t]
-                if root >= 0:
-                    for i in range(m):
-                        node[i] = root
-                        active[i] = <int32_t>i
-                    na = m
-                    while na:
-                        j = 0
-                        for a in range(na):
-                            i = active[a]
-                            nd = &nodes[node[i]]
-                            side = _go_left(nd, x[(start + i) * stride + nd.feature], words)
-                            value[i] = nd.value[side]
-                            node[i] = nd.child[side]
-                            active[j] = <int32_t>i
-                            j += node[i] >= 0
-                        na = j
-                else:
                     for i in range(m):
                         value[i] = root_value
                 for i in range(m):
@@ -277,7 +233,7 @@ cdef class Forest:
         if n == 0:
             return
         with nogil:
-            self._raw_rows(&x[0, 0], n, x.shape[1], &raw[0])
+            self._rows(&x[0, 0], n, x.shape[1], &raw[0], NULL, 0)
 
     def explain_into(self, const double[:, ::1] x, double[::1] raw, double[:, ::1] contrib):
         """Fill ``raw`` (n,) and add the attributions to ``contrib`` (n, k), which must be zeros
