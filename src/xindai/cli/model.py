@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+import pandas as pd
 import typer
 
-from xindai.kernel import DomainError
+from xindai.kernel import DomainError, ValidationError
 from xindai.scoring import (
     Registry,
     Scorer,
     TrainConfig,
+    TrainResult,
     compare_groups,
     load_model,
     load_spec,
@@ -42,8 +47,10 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str) -> NoReturn:
+    """``error: <field>: <reason>`` as one line on stderr (a column name or a path may hold a line
+    break; scripts read one line), then exit status 2."""
+    typer.echo("error: " + " ".join(message.split()), err=True)
     raise typer.Exit(2)
 
 
@@ -54,13 +61,39 @@ def guarded(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except ValidationError as exc:
+            _fail(f"{exc.field}: {exc.reason}")
         except DomainError as exc:
-            _fail(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+            _fail(str(exc) or exc.__class__.__name__)
         except OSError as exc:
-            _fail(f"{exc.__class__.__name__}: {exc}")
-        return None
+            _fail(f"{exc.filename or 'file'}: {exc.strerror or exc.__class__.__name__}")
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_out_dir(out: Path) -> None:
+    """Refuse, before any training, a ``--out`` that cannot become a model directory."""
+    if out.exists() and not out.is_dir():
+        raise ValidationError("out", f"{out} exists and is not a directory")
+
+
+def _save_whole(result: TrainResult, out: Path) -> None:
+    """Write the model into a fresh sibling directory, then move it into place: if writing fails
+    part-way (a full disk, a value JSON cannot hold), no half-written model directory is left at
+    ``out``. Into an existing directory the files are moved one by one, ``model.json`` last (what
+    ``load_model`` reads first), and other files there are left alone."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        save_model(result, staging)
+        if not out.exists():
+            staging.rename(out)
+            return
+        names = sorted(p.name for p in staging.iterdir())
+        for name in [n for n in names if n != "model.json"] + ["model.json"]:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _say(quiet: bool) -> Callable[[str], None]:
@@ -107,13 +140,14 @@ def train_cmd(
 ) -> None:
     """Train on the whole file (after internal cross-validation) and save the model."""
     say = _say(as_json)
+    _check_out_dir(out)
     ds = load_training_data(data, target=target, bad_value=bad_value,
                             spec=load_spec(spec) if spec else None,
                             exclude=[date_column] if date_column else [])  # fmt: skip
     cfg = TrainConfig(kind=kind, folds=folds, seed=seed, date_column=date_column,
                       monotone=monotone, n_jobs=n_jobs)  # fmt: skip
     result = train(ds, cfg, progress=say)
-    save_model(result, out)
+    _save_whole(result, out)
     mt = result.metrics
     if as_json:
         keys = ("auc", "ks", "gini", "brier", "log_loss", "candidate_auc", "blend_weights",
@@ -161,8 +195,13 @@ def score_cmd(
 ) -> None:
     """Score every row of a CSV."""
     scorer = Scorer.load(model)
-    frame = read_table(data)
+    frame = read_table(data, allow_no_rows=True)
     spec = scorer.model.spec
+    if frame.empty:  # a batch without applications: an empty scores file, not an error
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(columns=["pd", "score", "reasons"]).to_csv(out, index=False)
+        typer.echo(f"scored 0 rows → {out}", err=True)
+        return
     if spec.builder:
         frame = prepare_frame(frame, spec, data.parent)
     consent: bool | list[bool] = consent_sensitive

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,23 +62,35 @@ DELIMITERS = ",;\t|"
 
 
 def _delimiter(head: str) -> str:
-    """The delimiter of a CSV from its first lines: the candidate that splits the header into the
-    most fields and every following line into the same number; the comma when none does better."""
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
-    if len(lines) > 1 and not head.endswith("\n"):
-        lines = lines[:-1]  # the last line may be cut mid-way by the read size
+    """The delimiter of a CSV from its first records: the candidate that splits the header into the
+    most fields and every following record into the same number; the comma when none does better.
+
+    Records, not lines: a quoted field may hold a line break (a multi-line address or comment), and
+    only a CSV reader — which honours the quotes as pandas does — sees where such a record ends."""
+    cut = not head.endswith(("\n", "\r"))  # the last record may be cut mid-way by the read size
     best, best_fields = ",", 1
     for d in DELIMITERS:
-        counts = {len(next(csv.reader([ln], delimiter=d))) for ln in lines}
+        try:
+            records = [
+                r
+                for r in csv.reader(io.StringIO(head, newline=""), delimiter=d)
+                if len(r) > 1 or (r and r[0].strip())
+            ]
+        except csv.Error:  # e.g. a NUL byte: this delimiter cannot be judged from the head
+            continue
+        if len(records) > 1 and cut:
+            records = records[:-1]
+        counts = {len(r) for r in records[:20]}
         fields = counts.pop() if len(counts) == 1 else 0
         if fields > best_fields:
             best, best_fields = d, fields
     return best
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, *, allow_no_rows: bool = False) -> pd.DataFrame:
     """Read a CSV (optionally gzipped; UTF-8 or GB 18030; comma, semicolon, tab or '|' separated);
-    an absent, empty or row-less file is a ``ValidationError``."""
+    an absent or empty file is a ``ValidationError``, and so is a header without rows unless
+    ``allow_no_rows`` (a batch to score may be empty; a table to learn from may not)."""
     p = Path(path)
     if not p.is_file():
         raise ValidationError("data", f"no such file: {p}")
@@ -89,7 +102,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             if not head.strip():
                 raise ValidationError("data", f"{p} is empty")
             return _nonempty(
-                pd.read_csv(p, low_memory=False, encoding=encoding, sep=_delimiter(head)), p
+                pd.read_csv(p, low_memory=False, encoding=encoding, sep=_delimiter(head)),
+                p,
+                allow_no_rows,
             )
         except UnicodeDecodeError as exc:
             last = exc
@@ -110,8 +125,19 @@ def _open_text(p: Path, encoding: str) -> IO[str]:
     return p.open(encoding=encoding)
 
 
-def _nonempty(df: pd.DataFrame, p: Path) -> pd.DataFrame:
-    if df.empty:
+#: the name pandas gives a column whose header cell is empty
+_UNNAMED = re.compile(r"^Unnamed: \d+$")
+
+
+def _nonempty(df: pd.DataFrame, p: Path, allow_no_rows: bool) -> pd.DataFrame:
+    # a column with neither a header nor a value is an export artefact — trailing separators
+    # ("a,b,c,") — not data: dropped, so it is neither "entirely missing" nor a feature
+    artefacts = [c for c in df.columns if _UNNAMED.match(str(c)) and df[c].isna().all()]
+    if artefacts:
+        df = df.drop(columns=artefacts)
+    if not len(df.columns):
+        raise ValidationError("data", f"{p} has no column with a header or a value")
+    if df.empty and not allow_no_rows:
         raise ValidationError("data", f"{p} has a header but no rows")
     return df
 
@@ -182,7 +208,11 @@ def _is_id_like(name: str, col: pd.Series, numeric: bool) -> bool:
     n = len(col)
     unique_share = col.nunique(dropna=True) / max(n, 1)
     toks = _tokens(name)
-    named_id = bool(toks & {"id", "uuid", "key"}) or name.lower().endswith("id")
+    named_id = (
+        bool(toks & {"id", "uuid", "key"})
+        or name.lower().endswith("id")
+        or bool(_UNNAMED.match(name))  # a header-less first column: a saved DataFrame index
+    )
     if named_id and unique_share > 0.5:
         return True
     # free text, ids or timestamps stored as strings: one value per row, no reusable pattern
@@ -200,8 +230,7 @@ def infer_spec(
     """A spec for a CSV seen for the first time: types inferred, id-like and constant columns
     dropped, every other column used. Prohibited/sensitive categories are guessed from the column
     name (a prohibited one then stops training — deliberately: a human must drop it)."""
-    if target not in df.columns:
-        raise ValidationError("target", f"column {target!r} not in data ({_cols(df)})")
+    check_target_column(df, target)
     features: list[FeatureSpec] = []
     for col in df.columns:
         if col == target or col in exclude:
@@ -238,6 +267,21 @@ def infer_spec(
         bad_value=None if bad_value is None else normalize_label(bad_value),
         features=tuple(features),
     )
+
+
+def check_target_column(df: pd.DataFrame, target: str) -> None:
+    """The target must be a column, and only one: pandas reads a repeated header ``y, y`` as ``y``
+    and ``y.1``, and a second copy of the target among the features would be learned as a
+    perfect predictor."""
+    if target not in df.columns:
+        raise ValidationError("target", f"column {target!r} not in data ({_cols(df)})")
+    twin = f"{target}.1"
+    if twin in df.columns:
+        raise ValidationError(
+            "target",
+            f"the header names {target!r} more than once (read as {target!r}, {twin!r}, …); "
+            "keep one target column",
+        )
 
 
 def _cols(df: pd.DataFrame) -> str:
@@ -416,8 +460,7 @@ def encode(df: pd.DataFrame, schema: Schema) -> FloatArray:
 
 def validate_training_frame(df: pd.DataFrame, spec: DatasetSpec) -> None:
     """Refuse what a model must not learn from: absent or all-missing features, prohibited data."""
-    if spec.target not in df.columns:
-        raise ValidationError("target", f"column {spec.target!r} not in data ({_cols(df)})")
+    check_target_column(df, spec.target)
     prohibited = [f.name for f in spec.features if f.category is DataCategory.PROHIBITED]
     if prohibited:
         raise ValidationError(

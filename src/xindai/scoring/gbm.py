@@ -130,16 +130,25 @@ def _dataset(x: FloatArray, y: IntArray, categorical: Sequence[int]) -> lgb.Data
 def _tree_count(
     params: dict[str, Any], x: FloatArray, y: IntArray, categorical: Sequence[int], seed: int
 ) -> int:
-    """Trees for a refit on all of ``x``: the best iteration of the mean inner-CV AUC curve."""
+    """Trees for a refit on all of ``x``: the best iteration of the mean inner-CV AUC curve.
+
+    A stratified split needs a row of each class in every fold: with fewer than ``INNER_FOLDS`` rows
+    of a class (a tiny file's outer CV fold may hold two or three bads) the inner CV uses that many
+    folds, and with a single such row there is nothing to validate on, so the refit gets
+    ``MIN_TREES``."""
+    minority = int(min(y.sum(), y.shape[0] - y.sum()))
+    folds = min(INNER_FOLDS, minority)
+    if folds < 2:
+        return MIN_TREES
     train_set = _dataset(x, y, categorical)
     res = lgb.cv(
-        params, train_set, num_boost_round=MAX_TREES, nfold=INNER_FOLDS, stratified=True,
+        params, train_set, num_boost_round=MAX_TREES, nfold=folds, stratified=True,
         seed=seed, callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
     )  # fmt: skip
     curve = np.asarray(res["valid auc-mean"], dtype=np.float64)
     best = int(np.argmax(curve)) + 1
-    # the refit sees INNER_FOLDS/(INNER_FOLDS-1) times the rows: a few more trees
-    return max(MIN_TREES, round(best * (1 + 0.5 / (INNER_FOLDS - 1))))
+    # the refit sees folds/(folds-1) times the rows: a few more trees
+    return max(MIN_TREES, round(best * (1 + 0.5 / (folds - 1))))
 
 
 def relative_early_stopping(bounds: tuple[int, int] = PROBE_PATIENCE) -> Any:

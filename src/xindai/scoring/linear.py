@@ -151,12 +151,19 @@ def fit_linear(
             present = col[~missing]
             if present.size == 0:
                 continue
-            lo, hi = (float(v) for v in np.percentile(present, [1, 99]))
-            clipped = np.clip(col, lo, hi)
-            med = float(np.median(np.clip(present, lo, hi)))
-            filled = np.where(missing, med, clipped)
-            mean, scale = float(filled.mean()), float(filled.std()) or 1.0
-            z = (filled - mean) / scale
+            with np.errstate(over="ignore", invalid="ignore"):
+                lo, hi = (float(v) for v in np.percentile(present, [1, 99]))
+                clipped = np.clip(col, lo, hi)
+                med = float(np.median(np.clip(present, lo, hi)))
+                filled = np.where(missing, med, clipped)
+                mean, scale = float(filled.mean()), float(filled.std()) or 1.0
+                z = (filled - mean) / scale
+            if not (np.isfinite([lo, hi, med, mean, scale]).all() and np.isfinite(z).all()):
+                # values near the float range's ends (1e308 in a file): their sum or spread
+                # overflows, so the feature cannot be standardised (nor its term saved as JSON) —
+                # the linear member leaves it out; the scorecard and the GBM still use it.
+                # Ordinary columns never get here.
+                continue
             knots = _knots(z[~missing], n_knots)
             blocks.append(z.reshape(-1, 1))
             blocks.append(missing.astype(np.float64).reshape(-1, 1))
@@ -171,6 +178,11 @@ def fit_linear(
             onehot[np.arange(x.shape[0]), codes] = 1.0
             blocks.append(onehot)
             layout.append((j, kind, {}, (), n_cat + 1))
+    if not blocks:
+        # no feature the linear member can use (each missing throughout these rows, or beyond the
+        # float range): the model is the base rate, its terms empty
+        rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        return LinearModel((), float(np.log(rate / (1 - rate))))
     design = np.hstack(blocks)
     lr = LogisticRegression(C=c, max_iter=3000, solver="newton-cholesky")
     lr.fit(design, y)

@@ -42,6 +42,7 @@ from xindai.scoring.frame import (
     add_derived,
     binary_target,
     category_text,
+    check_target_column,
     encode,
     fingerprint,
     infer_spec,
@@ -131,9 +132,7 @@ def load_training_data(
             target=target or spec.target,
             bad_value=bad_value if bad_value is not None else spec.bad_value,
         )
-    if spec.target not in raw.columns:
-        cols = ", ".join(str(c) for c in list(raw.columns)[:12])
-        raise ValidationError("target", f"column {spec.target!r} not in data (columns: {cols})")
+    check_target_column(raw, spec.target)
     frame = prepare_frame(raw, spec, path.parent)
     validate_training_frame(frame, spec)
     y, bad, dropped = binary_target(frame[spec.target], spec.bad_value)

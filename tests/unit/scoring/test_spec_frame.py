@@ -221,3 +221,58 @@ def test_read_table_keeps_quoted_separators_and_refuses_undecodable_bytes(tmp_pa
     bad.write_bytes(b"a,b\n\xff\xfe\x80\x81,\x82\n")
     with pytest.raises(ValidationError, match="not a readable CSV"):
         read_table(bad)
+
+
+# regressions found by tests/e2e/test_model_cli_fuzz.py
+
+
+def test_read_table_sniffs_the_delimiter_across_quoted_line_breaks(tmp_path: Path) -> None:
+    """A quoted field holding a line break (a multi-line address) split the sniffer's lines
+    unevenly, so a ';' file was read with ',' and refused as a ParserError."""
+    path = tmp_path / "addresses.csv"
+    path.write_text('address;amount;y\n"Main St 1\nBeijing";1,5;0\n"a;b";2;1\n"x";3;0\n')
+    df = read_table(path)
+    assert list(df.columns) == ["address", "amount", "y"]
+    assert df["address"].tolist() == ["Main St 1\nBeijing", "a;b", "x"]
+
+
+def test_read_table_drops_columns_without_header_or_value(tmp_path: Path) -> None:
+    """Trailing separators ("a,b,y,") made an unnamed, empty column that training refused as
+    "Unnamed: 3: column is entirely missing"; an unnamed column with values is kept."""
+    path = tmp_path / "trailing.csv"
+    path.write_text("a,b,y,,\n1,x,0,,5\n2,z,1,,6\n")
+    assert list(read_table(path).columns) == ["a", "b", "y", "Unnamed: 4"]
+    only = tmp_path / "only.csv"
+    only.write_text(",\n,\n")
+    with pytest.raises(ValidationError, match="no column"):
+        read_table(only)
+
+
+def test_read_table_allows_a_header_without_rows_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "header.csv").write_text("a,b,\n")
+    df = read_table(tmp_path / "header.csv", allow_no_rows=True)
+    assert df.empty and list(df.columns) == ["a", "b"]
+    with pytest.raises(ValidationError, match="no rows"):
+        read_table(tmp_path / "header.csv")
+
+
+def test_a_header_less_index_column_is_not_a_feature(tmp_path: Path) -> None:
+    """A DataFrame saved with its index starts with an unnamed 0…n-1 column: it was learned as a
+    numeric feature (row order leaking into the model)."""
+    path = tmp_path / "saved.csv"
+    pd.DataFrame({"income": [1.0, 2.0, 3.0, 4.0] * 5, "y": [0, 1] * 10}).to_csv(path)
+    df = read_table(path)
+    assert "Unnamed: 0" in df.columns
+    assert infer_spec(df, "y").feature_names == ["income"]
+
+
+def test_a_repeated_target_header_is_refused(tmp_path: Path) -> None:
+    """``y,x,y`` was read as ``y`` and ``y.1`` and the copy trained as a perfect predictor."""
+    path = tmp_path / "twice.csv"
+    path.write_text("y,x,y\n" + "".join(f"{i % 2},{i},{i % 2}\n" for i in range(20)))
+    with pytest.raises(ValidationError, match="more than once") as err:
+        infer_spec(read_table(path), "y")
+    assert err.value.field == "target"
+    # other repeated headers are read as pandas names them (``x``, ``x.1``) and kept
+    path.write_text("x,x,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    assert infer_spec(read_table(path), "y").feature_names == ["x", "x.1"]
