@@ -30,7 +30,7 @@ from xindai.scoring import gbm as gbm_mod
 from xindai.scoring.artefact import LoadedModel, load_model
 from xindai.scoring.explain import Reason, make_reason
 from xindai.scoring.frame import FloatArray, add_derived, category_text, encode
-from xindai.scoring.model import top_adverse
+from xindai.scoring.model import ADVERSE_EPS, top_adverse
 from xindai.scoring.numbers import number_from_text
 from xindai.scoring.spec import DataCategory, FeatureKind
 
@@ -220,7 +220,7 @@ class Scorer:
         reasons = [
             make_reason(self.model.spec, self._names[j], self._kinds[j], raw[j], contrib[j], factor)
             for j in order
-            if contrib[j] > 1e-9
+            if contrib[j] > ADVERSE_EPS
         ]
         return Decision(pd=pd_, score=score, reasons=reasons, withheld=withheld)
 
