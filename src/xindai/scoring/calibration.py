@@ -84,11 +84,30 @@ def log_loss(y: IntArray, p: FloatArray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
+#: folds of the calibration cross-fit
+CALIBRATION_FOLDS = 5
+
+
+def calibration_folds(y: IntArray, seed: int = 42) -> StratifiedKFold:
+    """The cross-fitting folds for calibrating on ``y``: ``CALIBRATION_FOLDS``, or as many as the
+    rarer class has rows when that is fewer (a small out-of-time test part may hold 2–4 bads; a
+    stratified split needs one of each class per fold). Fewer than 2 rows of a class cannot be
+    cross-fitted: a ``ValidationError`` naming the target."""
+    minority = int(min(y.sum(), y.shape[0] - y.sum()))
+    if minority < 2:
+        raise ValidationError(
+            "target", f"the evaluated rows hold {minority} row(s) of one class; need at least 2"
+        )
+    return StratifiedKFold(
+        n_splits=min(CALIBRATION_FOLDS, minority), shuffle=True, random_state=seed
+    )
+
+
 def choose_calibrator(
     logit: FloatArray, y: IntArray, seed: int = 42
 ) -> tuple[Calibrator, dict[str, float]]:
     """Cross-fit both methods on (out-of-fold) log-odds; refit the winner on everything."""
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    folds = calibration_folds(y, seed)
     held: dict[str, FloatArray] = {"platt": np.zeros_like(logit), "isotonic": np.zeros_like(logit)}
     for tr, te in folds.split(logit.reshape(-1, 1), y):
         held["platt"][te] = fit_platt(logit[tr], y[tr])(logit[te])

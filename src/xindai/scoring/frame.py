@@ -61,30 +61,51 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 DELIMITERS = ",;\t|"
 
 
+def _records(head: str, d: str) -> list[list[str]]:
+    """The first records of a CSV's head split on ``d`` (blank lines skipped); ``csv.Error`` when
+    the head cannot be split (a NUL byte)."""
+    cut = not head.endswith(("\n", "\r"))  # the last record may be cut mid-way by the read size
+    records = [
+        r
+        for r in csv.reader(io.StringIO(head, newline=""), delimiter=d)
+        if len(r) > 1 or (r and r[0].strip())
+    ]
+    if len(records) > 1 and cut:
+        records = records[:-1]
+    return records[:20]
+
+
 def _delimiter(head: str) -> str:
     """The delimiter of a CSV from its first records: the candidate that splits the header into the
     most fields and every following record into the same number; the comma when none does better.
 
     Records, not lines: a quoted field may hold a line break (a multi-line address or comment), and
     only a CSV reader — which honours the quotes as pandas does — sees where such a record ends."""
-    cut = not head.endswith(("\n", "\r"))  # the last record may be cut mid-way by the read size
     best, best_fields = ",", 1
     for d in DELIMITERS:
         try:
-            records = [
-                r
-                for r in csv.reader(io.StringIO(head, newline=""), delimiter=d)
-                if len(r) > 1 or (r and r[0].strip())
-            ]
-        except csv.Error:  # e.g. a NUL byte: this delimiter cannot be judged from the head
+            counts = {len(r) for r in _records(head, d)}
+        except csv.Error:
             continue
-        if len(records) > 1 and cut:
-            records = records[:-1]
-        counts = {len(r) for r in records[:20]}
         fields = counts.pop() if len(counts) == 1 else 0
         if fields > best_fields:
             best, best_fields = d, fields
     return best
+
+
+def _trailing_separators(head: str, sep: str) -> bool | None:
+    """Whether the data rows have more fields than the header (then pandas takes the first
+    field(s) as the row index and shifts every column): ``True`` when the surplus fields are all
+    empty — rows ending in a separator the header lacks, ``1,2,0,`` under ``a,b,y``; ``False`` when
+    they hold values — row names in front, as R's ``write.table`` writes; ``None`` otherwise."""
+    try:
+        records = _records(head, sep)
+    except csv.Error:
+        return None
+    if len(records) < 2 or len(records[1]) <= len(records[0]):
+        return None
+    width = len(records[0])
+    return all(not f.strip() for r in records[1:] for f in r[width:])
 
 
 def read_table(path: str | Path, *, allow_no_rows: bool = False) -> pd.DataFrame:
@@ -101,18 +122,26 @@ def read_table(path: str | Path, *, allow_no_rows: bool = False) -> pd.DataFrame
                 head = fh.read(64 * 1024)
             if not head.strip():
                 raise ValidationError("data", f"{p} is empty")
-            return _nonempty(
-                pd.read_csv(p, low_memory=False, encoding=encoding, sep=_delimiter(head)),
-                p,
-                allow_no_rows,
-            )
+            sep = _delimiter(head)
+            trailing = _trailing_separators(head, sep)
+            # trailing separators: no index column, the empty surplus fields are dropped; row
+            # names: read as pandas' index, then dropped — either way the columns stay in place
+            df = pd.read_csv(
+                p, low_memory=False, encoding=encoding, sep=sep,
+                index_col=False if trailing else None,
+            )  # fmt: skip
+            if trailing is False:
+                df = df.reset_index(drop=True)
+            return _nonempty(df, p, allow_no_rows)
         except UnicodeDecodeError as exc:
             last = exc
         except pd.errors.EmptyDataError:
             raise ValidationError("data", f"{p} is empty") from None
         except pd.errors.ParserError as exc:
+            # pandas' last line says where: "C error: Expected 3 fields in line 7, saw 4"
+            where = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
             raise ValidationError(
-                "data", f"{p} is not a readable CSV ({exc.__class__.__name__})"
+                "data", f"{p} is not a readable CSV ({exc.__class__.__name__}: {where})"
             ) from None
     raise ValidationError(
         "data", f"{p} is not a readable CSV (neither UTF-8 nor GB 18030: {last.__class__.__name__})"

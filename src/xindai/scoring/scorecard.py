@@ -174,7 +174,13 @@ def _trend(x: FloatArray, y: IntArray) -> str:
     target: one constrained solve instead of optbinning's two (``auto_asc_desc``), same bins in
     practice (the total IV on Taiwan agreed to the third decimal) at two thirds of the cost."""
     present = ~np.isnan(x)
-    if present.sum() < 3 or x[present].min() == x[present].max():  # not ptp: ±1e308 overflows it
+    # constant x or y (one class among the rows where x is present): no direction — and spearmanr
+    # would warn. min == max, not ptp: ptp overflows on ±1e308.
+    if (
+        present.sum() < 3
+        or x[present].min() == x[present].max()
+        or np.all(y[present] == y[present][0])
+    ):
         return "ascending"
     rho = spearmanr(x[present], y[present]).statistic
     return "descending" if rho < 0 else "ascending"

@@ -34,7 +34,12 @@ from xindai.kernel import Clock, SystemClock, ValidationError
 from xindai.scoring import gbm as gbm_mod
 from xindai.scoring import metrics as m
 from xindai.scoring.builders import build
-from xindai.scoring.calibration import choose_calibrator, fit_isotonic, fit_platt
+from xindai.scoring.calibration import (
+    calibration_folds,
+    choose_calibrator,
+    fit_isotonic,
+    fit_platt,
+)
 from xindai.scoring.frame import (
     FloatArray,
     IntArray,
@@ -163,8 +168,16 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
         order = np.argsort(np.where(np.isnan(when), -np.inf, when), kind="stable")
         cut = round(len(order) * (1 - cfg.oot_fraction))
         train, test = np.sort(order[:cut]), np.sort(order[cut:])
-        if len(set(y[test].tolist())) < 2 or len(set(y[train].tolist())) < 2:
+        if len(set(y[train].tolist())) < 2:
             raise ValidationError("date_column", "the out-of-time split leaves a class empty")
+        rare = int(min(y[test].sum(), len(test) - y[test].sum()))
+        if rare < 2:
+            # the calibration is chosen and cross-fitted on the test part: it needs two of each
+            raise ValidationError(
+                "date_column",
+                f"the out-of-time test part (latest {cfg.oot_fraction:.0%}, {len(test)} rows) holds "
+                f"{rare} row(s) of one class; need at least 2",
+            )
         return [(train.astype(np.int64), test.astype(np.int64))]
     n_min = int(min(y.sum(), y.shape[0] - y.sum()))
     folds = min(cfg.folds, n_min)
@@ -382,9 +395,8 @@ def evaluate(
     # honest calibrated PDs: cross-fit the calibration on the out-of-fold log-odds
     calibrator, losses = choose_calibrator(logit, y, seed=cfg.seed)
     pd_cf = np.zeros_like(logit)
-    skf = StratifiedKFold(n_splits=5, shuffle=True, random_state=cfg.seed)
     fit = fit_platt if calibrator.kind == "platt" else fit_isotonic
-    for tr, te in skf.split(logit.reshape(-1, 1), y):
+    for tr, te in calibration_folds(y, cfg.seed).split(logit.reshape(-1, 1), y):
         pd_cf[te] = fit(logit[tr], y[tr])(logit[te])
     points = cfg.scale.points(logit)
     ranking = m.summary(y, logit)

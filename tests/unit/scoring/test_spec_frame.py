@@ -276,3 +276,23 @@ def test_a_repeated_target_header_is_refused(tmp_path: Path) -> None:
     # other repeated headers are read as pandas names them (``x``, ``x.1``) and kept
     path.write_text("x,x,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
     assert infer_spec(read_table(path), "y").feature_names == ["x", "x.1"]
+
+
+def test_rows_with_more_fields_than_the_header_keep_their_columns(tmp_path: Path) -> None:
+    """Rows ending in a separator the header lacks made pandas take the first field as the row
+    index: every column shifted by one (``a`` read ``b``'s values, the target came out empty)."""
+    path = tmp_path / "trailing_rows.csv"
+    path.write_text("a,b,y\n1,x,0,\n2,z,1,\n")
+    assert read_table(path).to_dict("list") == {"a": [1, 2], "b": ["x", "z"], "y": [0, 1]}
+    # row names in front (R's write.table): the names are dropped, the columns stay in place
+    path.write_text("a,b,y\nr1,1,x,0\nr2,2,z,1\n")
+    df = read_table(path)
+    assert df.to_dict("list") == {"a": [1, 2], "b": ["x", "z"], "y": [0, 1]}
+    assert df.index.tolist() == [0, 1]
+
+
+def test_a_ragged_file_is_refused_with_the_line_that_breaks_it(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,y\n1,2,0\n3,4,1,9\n5,6,0\n")
+    with pytest.raises(ValidationError, match="Expected 3 fields in line 3, saw 4"):
+        read_table(path)
