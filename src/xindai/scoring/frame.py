@@ -77,17 +77,23 @@ def _records(head: str, d: str) -> list[list[str]]:
 
 def _delimiter(head: str) -> str:
     """The delimiter of a CSV from its first records: the candidate that splits the header into the
-    most fields and every following record into the same number; the comma when none does better.
+    most fields and every following record into the same number (or one more: rows ending in a
+    separator the header lacks, or row names in front); the comma when none does better.
 
     Records, not lines: a quoted field may hold a line break (a multi-line address or comment), and
     only a CSV reader — which honours the quotes as pandas does — sees where such a record ends."""
     best, best_fields = ",", 1
     for d in DELIMITERS:
         try:
-            counts = {len(r) for r in _records(head, d)}
+            records = _records(head, d)
         except csv.Error:
             continue
-        fields = counts.pop() if len(counts) == 1 else 0
+        if not records:
+            continue
+        header, rows = len(records[0]), {len(r) for r in records[1:]}
+        fields = header if not rows else rows.pop() if len(rows) == 1 else 0
+        if fields not in (header, header + 1):
+            fields = 0
         if fields > best_fields:
             best, best_fields = d, fields
     return best

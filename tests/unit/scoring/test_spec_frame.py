@@ -296,3 +296,15 @@ def test_a_ragged_file_is_refused_with_the_line_that_breaks_it(tmp_path: Path) -
     path.write_text("a,b,y\n1,2,0\n3,4,1,9\n5,6,0\n")
     with pytest.raises(ValidationError, match="Expected 3 fields in line 3, saw 4"):
         read_table(path)
+
+
+@pytest.mark.parametrize("sep", [";", "|", "\t"])
+def test_the_delimiter_is_sniffed_when_rows_end_in_a_separator_the_header_lacks(
+    tmp_path: Path, sep: str
+) -> None:
+    """The sniffer wanted the header and the rows to split into the same number of fields, so such
+    a file fell back to ',' and came out as one column."""
+    path = tmp_path / "rows.csv"
+    lines = ["a", '"b\nc"', "y"], ["1", "x", "0", ""], ["2", "z", "1", ""]
+    path.write_text("\r\n".join(sep.join(r) for r in lines) + "\r\n")
+    assert read_table(path).to_dict("list") == {"a": [1, 2], "b\nc": ["x", "z"], "y": [0, 1]}
