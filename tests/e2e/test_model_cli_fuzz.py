@@ -5,14 +5,18 @@ empty, whitespace, Chinese or very long headers, ``Unnamed: 0`` index columns, t
 columns, targets written as ``Y``/``N``, ``Charged Off``/``Fully Paid``, ``True``/``False`` or
 ``1.0``/``0.0`` (sometimes with missing values, one class or three), ``inf``/``NULL``/``1e308``/
 ``-0`` cells, percentages, currency, dates, booleans, one-level-per-row categoricals, constant and
-all-missing columns, quoted newlines — as UTF-8 (with or without a BOM) or GB 18030, with ``,``,
-``;`` or tab separators and LF or CRLF line ends. It runs ``train`` through the real Typer app
-and, when that succeeds, ``score`` on a second generated file (same columns, unseen columns only,
-no target, or a header without rows).
+all-missing columns, quoted newlines, NUL bytes — as UTF-8 (with or without a BOM) or GB 18030,
+with ``,``, ``;``, tab or ``|`` separators, LF or CRLF line ends, rows ending in a separator the
+header lacks, a ragged row. It runs ``train`` (``--kind scorecard`` or ``gbm``, ``--folds 2``,
+sometimes ``--bad-value`` or ``--date-column``) through the real Typer app and, when that
+succeeds, ``score`` on a second generated file (same columns, unseen columns only, no target, or
+a header without rows).
 
 The property (issue 3's CLI contract): exit status 0, or exit status 2 with exactly one line on
-stderr that starts with ``error:`` and, for ``train``, no ``--out`` directory left behind. Any
-traceback (CliRunner reports it as exit status 1 with ``result.exception``) fails the test.
+stderr that starts with ``error:``, no Python warning before it, and, for ``train``, no ``--out``
+directory left behind. Any traceback (CliRunner reports it as exit status 1 with
+``result.exception``) fails the test. Below the property, one focused regression test per bug
+it found.
 
 ``XINDAI_FUZZ_EXAMPLES`` raises the number of examples (and draws them at random instead of the
 fixed, derandomised CI sequence) for a longer bug hunt.
