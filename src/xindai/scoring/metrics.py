@@ -132,8 +132,11 @@ def psi_bins(reference: FloatArray, n_bins: int = 10) -> FloatArray:
     present = reference[~np.isnan(reference)]
     if present.size == 0:
         return np.zeros(0)
-    qs = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
-    return np.unique(qs)
+    # interpolating between values near ±1e308 overflows: such an edge is dropped (neighbouring
+    # bins merge), so edges stay finite for searchsorted and for the JSON reference
+    with np.errstate(over="ignore", invalid="ignore"):
+        qs = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
+    return np.unique(qs[np.isfinite(qs)])
 
 
 def bin_shares(values: FloatArray, edges: FloatArray) -> FloatArray:

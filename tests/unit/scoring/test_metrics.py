@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -102,3 +104,12 @@ def test_segment_flags_only_material_and_significant_gaps() -> None:
         ["a"] * 10 + ["b"] * 10, np.array([1] * 10 + [0] * 10), np.full(20, 0.5)
     )
     assert all(r["flag"] == "" for r in small)  # too few rows to judge
+
+
+def test_psi_bins_stay_finite_next_to_huge_values() -> None:
+    values = np.array([-1e308, -1e308, 1e308, 1e308, 0.0, 1.0, 2.0, np.nan] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        edges = m.psi_bins(values)
+    assert np.isfinite(edges).all() and np.all(np.diff(edges) > 0)
+    assert m.bin_shares(values, edges).sum() == pytest.approx(1.0)
