@@ -23,7 +23,7 @@ R = TypeVar("R")
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into a one-line reason on stderr and exit status 2 (1 for conflicts)."""
+    """Turn domain errors into a one-line reason on stderr and exit status 2 (conflicts too)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
