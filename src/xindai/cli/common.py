@@ -30,14 +30,14 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except ValidationError as err:
-            _fail(f"error: {err.field}: {err.reason}")
+            fail(f"error: {err.field}: {err.reason}")
         except (NotFoundError, ConflictError, DomainError) as err:
-            _fail(f"error: {err}")
+            fail(f"error: {err}")
 
     return wrapper
 
 
-def _fail(message: str) -> NoReturn:
+def fail(message: str) -> NoReturn:
     """One line on stderr (never wrapped: scripts parse it) and exit status 2."""
     sys.stderr.write(" ".join(message.split()) + "\n")
     raise typer.Exit(2)

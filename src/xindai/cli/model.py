@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TypeVar
 import pandas as pd
 import typer
 
+from xindai.cli.common import fail
 from xindai.kernel import DomainError, ValidationError
 from xindai.scoring import (
     Registry,
@@ -49,9 +50,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _fail(message: str) -> NoReturn:
     """``error: <field>: <reason>`` as one line on stderr (a column name or a path may hold a line
-    break; scripts read one line), then exit status 2."""
-    typer.echo("error: " + " ".join(message.split()), err=True)
-    raise typer.Exit(2)
+    break; scripts read one line), then exit status 2 — ``common.fail``."""
+    fail(f"error: {message}")
 
 
 def guarded(func: F) -> F:

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from xindai.kernel import ValidationError
-from xindai.scoring.frame import FloatArray, IntArray
+from xindai.scoring.frame import FloatArray, IntArray, minority_count
 
 EPS = 1e-4
 
@@ -93,7 +93,7 @@ def calibration_folds(y: IntArray, seed: int = 42) -> StratifiedKFold:
     rarer class has rows when that is fewer (a small out-of-time test part may hold 2–4 bads; a
     stratified split needs one of each class per fold). Fewer than 2 rows of a class cannot be
     cross-fitted: a ``ValidationError`` naming the target."""
-    minority = int(min(y.sum(), y.shape[0] - y.sum()))
+    minority = minority_count(y)
     if minority < 2:
         raise ValidationError(
             "target", f"the evaluated rows hold {minority} row(s) of one class; need at least 2"

@@ -187,6 +187,11 @@ def fingerprint(paths: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+def minority_count(y: IntArray) -> int:
+    """Rows of the rarer class of a 0/1 target — how many folds a stratified split can make."""
+    return int(min(y.sum(), y.shape[0] - y.sum()))
+
+
 def binary_target(series: pd.Series, bad_value: str | None) -> tuple[IntArray, str, int]:
     """Map the target to 1 = bad, 0 = good; returns ``(y, bad_value, rows_without_target)``.
 

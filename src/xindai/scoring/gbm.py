@@ -29,7 +29,7 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from xindai.scoring.frame import FloatArray, IntArray
+from xindai.scoring.frame import FloatArray, IntArray, minority_count
 
 PROFILES: dict[str, dict[str, Any]] = {
     "regularised": {
@@ -136,8 +136,7 @@ def _tree_count(
     of a class (a tiny file's outer CV fold may hold two or three bads) the inner CV uses that many
     folds, and with a single such row there is nothing to validate on, so the refit gets
     ``MIN_TREES``."""
-    minority = int(min(y.sum(), y.shape[0] - y.sum()))
-    folds = min(INNER_FOLDS, minority)
+    folds = min(INNER_FOLDS, minority_count(y))
     if folds < 2:
         return MIN_TREES
     train_set = _dataset(x, y, categorical)

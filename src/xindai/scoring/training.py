@@ -52,6 +52,7 @@ from xindai.scoring.frame import (
     fingerprint,
     infer_spec,
     learn_schema,
+    minority_count,
     numeric_values,
     read_table,
     validate_training_frame,
@@ -170,7 +171,7 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
         train, test = np.sort(order[:cut]), np.sort(order[cut:])
         if len(set(y[train].tolist())) < 2:
             raise ValidationError("date_column", "the out-of-time split leaves a class empty")
-        rare = int(min(y[test].sum(), len(test) - y[test].sum()))
+        rare = minority_count(y[test])
         if rare < 2:
             # the calibration is chosen and cross-fitted on the test part: it needs two of each
             raise ValidationError(
@@ -179,7 +180,7 @@ def splits_for(data: TrainingData, cfg: TrainConfig) -> list[tuple[IntArray, Int
                 f"{rare} row(s) of one class; need at least 2",
             )
         return [(train.astype(np.int64), test.astype(np.int64))]
-    n_min = int(min(y.sum(), y.shape[0] - y.sum()))
+    n_min = minority_count(y)
     folds = min(cfg.folds, n_min)
     if folds < 2:
         raise ValidationError("target", "too few rows of one class for cross-validation")
